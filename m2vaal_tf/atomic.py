@@ -1,0 +1,19 @@
+"""Atomic file writes: a crash leaves either the old file or the new one, never half of one."""
+import os
+import tempfile
+
+
+def write_text(path: str, text: str) -> None:
+    """Writes `text` to `path` via a temporary file in the same directory, fsync and rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+        raise

@@ -1,0 +1,119 @@
+"""The experiment's settings as one frozen value, checked before anything is written.
+
+`flags.py` builds it from absl flags; Python users construct it directly. Checks that need the
+data (class range, pool size) live in `check_against_data`, called once the data set is loaded.
+"""
+import dataclasses
+import os
+from typing import Optional, Tuple
+
+from m2vaal_tf.errors import ConfigError
+
+# Settings that fix which samples a run labels. A run resumed with any of them changed would
+# silently mix two experiments, so `ActivePool.load` refuses it.
+POOL_DEFINING_SETTINGS = (
+    "dataset", "strategy", "initial_labeled", "initial_classes", "budget", "pool_subsample",
+    "validation_size", "seed",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    dataset: str = "fashion_mnist"
+    data_dir: Optional[str] = None
+    strategy: str = "entropy"
+    initial_labeled: int = 1000
+    initial_classes: Tuple[int, ...] = ()
+    budget: int = 1000
+    max_labeled: int = 8000
+    max_rounds: int = 0
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    pool_subsample: int = 0
+    validation_size: int = 5000
+    scoring_batch_size: int = 2048
+    seed: int = 0
+    logdir: str = "logs"
+    run_name: str = ""
+    protocol: str = ""
+    resume: bool = False
+    progress: bool = False
+
+    def __post_init__(self):
+        self.check()
+
+    def check(self) -> None:
+        """Checks that need no data; raises ConfigError naming the flag."""
+        from m2vaal_tf import strategies  # Late import: strategies import TensorFlow.
+
+        if self.strategy not in strategies.names():
+            raise ConfigError(
+                f"--strategy={self.strategy!r} is not a known strategy; choose one of: "
+                f"{', '.join(strategies.names())}")
+        positive = ("initial_labeled", "budget", "max_labeled", "epochs", "batch_size", "scoring_batch_size")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name}={getattr(self, name)} must be at least 1")
+        for name in ("max_rounds", "pool_subsample", "validation_size"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"--{name}={getattr(self, name)} must be 0 or more")
+        if self.learning_rate <= 0:
+            raise ConfigError(f"--learning_rate={self.learning_rate} must be positive")
+        if self.max_labeled < self.initial_labeled:
+            raise ConfigError(
+                f"--max_labeled={self.max_labeled} is below --initial_labeled={self.initial_labeled}")
+        if len(set(self.initial_classes)) != len(self.initial_classes):
+            raise ConfigError(f"--initial_classes={_join(self.initial_classes)} lists a class twice")
+        if any(c < 0 for c in self.initial_classes):
+            raise ConfigError(f"--initial_classes={_join(self.initial_classes)} has a negative class")
+        if self.run_name and (os.sep in self.run_name or self.run_name in (".", "..")):
+            raise ConfigError(f"--run_name={self.run_name!r} must be a plain directory name")
+
+    def check_against_data(self, num_classes: int, pool_size: int) -> None:
+        """Checks that need the loaded data set's class count and pool size."""
+        out_of_range = [c for c in self.initial_classes if c >= num_classes]
+        if out_of_range:
+            raise ConfigError(
+                f"--initial_classes={_join(self.initial_classes)} names class {out_of_range[0]}, but the "
+                f"data set has classes 0..{num_classes - 1}")
+        if self.initial_labeled >= pool_size:
+            raise ConfigError(
+                f"--initial_labeled={self.initial_labeled} leaves no unlabelled samples in a pool of {pool_size}")
+        if self.pool_subsample > pool_size - self.initial_labeled:
+            raise ConfigError(
+                f"--pool_subsample={self.pool_subsample} exceeds the {pool_size - self.initial_labeled} "
+                f"unlabelled samples of the pool")
+        candidates = self.pool_subsample or pool_size - self.initial_labeled
+        if self.budget > candidates:
+            raise ConfigError(
+                f"--budget={self.budget} is larger than the unlabelled pool ({candidates} samples)")
+        if self.max_labeled > self.initial_labeled + candidates:
+            raise ConfigError(
+                f"--max_labeled={self.max_labeled} exceeds the {self.initial_labeled + candidates} samples "
+                f"that the labelled set plus the unlabelled pool hold")
+
+    @property
+    def resolved_run_name(self) -> str:
+        """`--run_name`, or one derived from protocol, strategy and seed."""
+        if self.run_name:
+            return self.run_name
+        protocol = self.protocol or (
+            f"{self.dataset.replace(':', '-').replace('/', '-')}-{self.initial_labeled}+{self.budget}")
+        return f"{protocol}_{self.strategy}_seed{self.seed}"
+
+    @property
+    def run_dir(self) -> str:
+        return os.path.join(self.logdir, self.resolved_run_name)
+
+    def pool_settings(self) -> dict:
+        """The settings stored with the pool and compared on resume."""
+        return {name: _jsonable(getattr(self, name)) for name in POOL_DEFINING_SETTINGS}
+
+
+def _join(values) -> str:
+    return ",".join(str(v) for v in values)
+
+
+def _jsonable(value):
+    return list(value) if isinstance(value, tuple) else value

@@ -1,0 +1,13 @@
+"""Errors that are the user's to fix: the command line prints their message on one line and exits 2."""
+
+
+class UserError(Exception):
+    """A problem with the user's flags, files or data, explained in the message."""
+
+
+class ConfigError(UserError):
+    """A flag value that is invalid on its own or for the data set."""
+
+
+class DataError(UserError):
+    """A data set that is missing, corrupt or malformed."""

@@ -1,0 +1,89 @@
+"""The command line's flags, defined in one place and turned into an `ExperimentConfig`.
+
+Only `train.py` imports this module; the library takes the config, never reads FLAGS.
+"""
+import os
+import sys
+
+from absl import flags
+
+from m2vaal_tf.config import ExperimentConfig
+from m2vaal_tf.errors import ConfigError
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_string("dataset", "fashion_mnist", "Data set: fashion_mnist, idx:DIR (four MNIST-style IDX files) "
+                    "or tfds:NAME (a TFDS image classification data set).")
+flags.DEFINE_string("data_dir", None, "Directory holding the data set's files (Fashion-MNIST IDX files, or "
+                    "the TFDS data directory). Default: /usr/share/datasets/fashion-mnist, then the Keras cache.")
+flags.DEFINE_string("strategy", "entropy", "Acquisition strategy (see README for the list).")
+flags.DEFINE_integer("initial_labeled", 1000, "Size of the initial labelled set, drawn at random.")
+flags.DEFINE_list("initial_classes", [], "Draw the initial labelled set only from these classes, e.g. 2,4,7.")
+flags.DEFINE_integer("budget", 1000, "Samples queried per round.")
+flags.DEFINE_integer("max_labeled", 8000, "Stop once this many samples are labelled.")
+flags.DEFINE_integer("max_rounds", 0, "Stop after this many rounds (0 = until --max_labeled).")
+flags.DEFINE_integer("epochs", 20, "Training epochs per round (models are retrained from scratch every round).")
+flags.DEFINE_integer("batch_size", 64, "Global training batch size.")
+flags.DEFINE_float("learning_rate", 1e-3, "Learning rate of the task learner (Adam).")
+flags.DEFINE_integer("pool_subsample", 0, "Restrict the unlabelled pool to a random subset of this size "
+                     "(0 = the whole pool); for quick runs.")
+flags.DEFINE_integer("validation_size", 5000, "Training images held out as the validation set.")
+flags.DEFINE_integer("scoring_batch_size", 2048, "Batch size for scoring the pool and evaluating.")
+flags.DEFINE_integer("seed", 0, "Seed of the initial labelled set, the model initialisation and the selection.")
+flags.DEFINE_string("logdir", "logs", "Root directory of run directories (TensorBoard --logdir).")
+flags.DEFINE_string("run_name", "", "Run directory name under --logdir (default: <protocol>_<strategy>_seed<seed>).")
+flags.DEFINE_string("protocol", "", "Protocol label used in the default run name (e.g. A, B, C).")
+flags.DEFINE_bool("resume", False, "Continue the run in --logdir/--run_name from its last completed round.")
+flags.DEFINE_bool("progress", False, "Show Keras progress bars for every training epoch.")
+
+# Flags that describe one invocation rather than the experiment: not written to flags.txt.
+_NOT_SAVED = {"resume", "progress"}
+
+
+def to_config(flag_values=FLAGS) -> ExperimentConfig:
+    try:
+        initial_classes = tuple(int(c) for c in flag_values.initial_classes)
+    except ValueError:
+        raise ConfigError(f"--initial_classes={','.join(flag_values.initial_classes)} must be comma-separated "
+                          "class indices, e.g. 2,4,7") from None
+    return ExperimentConfig(
+        dataset=flag_values.dataset, data_dir=flag_values.data_dir, strategy=flag_values.strategy,
+        initial_labeled=flag_values.initial_labeled, initial_classes=initial_classes,
+        budget=flag_values.budget, max_labeled=flag_values.max_labeled, max_rounds=flag_values.max_rounds,
+        epochs=flag_values.epochs, batch_size=flag_values.batch_size, learning_rate=flag_values.learning_rate,
+        pool_subsample=flag_values.pool_subsample, validation_size=flag_values.validation_size,
+        scoring_batch_size=flag_values.scoring_batch_size, seed=flag_values.seed, logdir=flag_values.logdir,
+        run_name=flag_values.run_name, protocol=flag_values.protocol, resume=flag_values.resume,
+        progress=flag_values.progress)
+
+
+def flagfile_text(config: ExperimentConfig, flag_values=FLAGS) -> str:
+    """The run's resolved flags as a flagfile: `--flagfile=<run>/flags.txt --resume` continues it."""
+    lines = []
+    for flag in flag_values.get_flags_for_module(sys.modules[__name__]):
+        if flag.name in _NOT_SAVED:
+            continue
+        value = config.resolved_run_name if flag.name == "run_name" else flag.value
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            lines.append(f"--{flag.name}" if value else f"--no{flag.name}")
+        elif isinstance(value, list):
+            lines.append(f"--{flag.name}={','.join(value)}")
+        else:
+            lines.append(f"--{flag.name}={value}")
+    return "\n".join(lines) + "\n"
+
+
+def exit_with_error(message: str) -> None:
+    """Reports a user error on one line of stderr and exits 2, the usage-error status."""
+    print(f"{os.path.basename(sys.argv[0])}: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def parse_or_exit(argv):
+    """absl flag parser for `app.run` that reports a bad flag like any other user error."""
+    try:
+        return FLAGS(argv)
+    except flags.Error as e:
+        exit_with_error(str(e))

@@ -1,0 +1,53 @@
+"""The plain task learner r_γ: cross-entropy on the labelled pool (the seed's L_T, eq. 4).
+
+Follows the keras-io custom `train_step` pattern: one `keras.metrics.Mean` per loss, listed in
+`metrics`, returned by `train_step`.
+"""
+import keras
+import numpy as np
+import tensorflow as tf
+
+from m2vaal_tf import data, losses, networks
+
+
+class Classifier(keras.Model):
+    def __init__(self, network: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        self.network = network
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.accuracy_tracker]
+
+    def call(self, images, training=False):
+        return self.network(images, training=training)
+
+    def train_step(self, batch):
+        images, labels = batch
+        with tf.GradientTape() as tape:
+            logits = self(images, training=True)
+            per_example = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+            loss = losses.global_average(per_example)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        self.loss_tracker.update_state(per_example)
+        self.accuracy_tracker.update_state(labels, logits)
+        return {m.name: m.result() for m in self.metrics}
+
+    @staticmethod
+    def training_data(labeled_images, labeled_labels, unlabeled_images, batch_size: int, seed: int):
+        """The plain classifier learns from the labelled pool only."""
+        del unlabeled_images
+        return data.labeled_dataset(labeled_images, labeled_labels, batch_size, seed)
+
+    def predict_proba(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+        logits = self.predict(data.image_batches(images, batch_size), verbose=0)
+        return tf.nn.softmax(logits).numpy()
+
+
+def build(config, image_shape, num_classes: int) -> Classifier:
+    model = Classifier(networks.build_classifier(image_shape, num_classes), name="classifier_learner")
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=False)
+    return model

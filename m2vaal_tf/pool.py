@@ -1,0 +1,132 @@
+"""ActivePool: which pool samples are labelled (with the oracle's labels), which are candidates,
+and the record of every round, saved atomically to `pool.json` after each round.
+
+`pool.json` is the run's single source of truth: `results.csv` is derived from it, and a resumed
+run continues from its last completed round. Labels are stored as the oracle gave them, so a
+person's answers are never lost and never asked for twice.
+"""
+import dataclasses
+import datetime
+import json
+import os
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from m2vaal_tf import atomic
+from m2vaal_tf.errors import ConfigError, DataError
+
+FORMAT_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class RoundRecord:
+    """One round: the model trained on `labeled` samples, its metrics, and the batch it queried
+    (empty for the final round, which only trains and evaluates)."""
+    round: int
+    labeled: int
+    strategy: str
+    metrics: Dict[str, float]
+    seconds: Dict[str, float]
+    selected: List[int]
+    labels: List[int]
+    finished_at: str
+
+
+class ActivePool:
+    def __init__(self, settings: dict, initial_indices, initial_labels, candidates,
+                 rounds: Optional[List[RoundRecord]] = None):
+        self.settings = dict(settings)
+        self.initial_indices = [int(i) for i in initial_indices]
+        self.initial_labels = [int(y) for y in initial_labels]
+        self.candidates = [int(i) for i in candidates]
+        self.rounds: List[RoundRecord] = list(rounds or [])
+
+    # -- derived views ------------------------------------------------------------------------
+
+    @property
+    def labeled_indices(self) -> np.ndarray:
+        """Labelled pool indices in the order they were acquired."""
+        selected = [i for r in self.rounds for i in r.selected]
+        return np.asarray(self.initial_indices + selected, dtype=np.int64)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """The oracle's labels, aligned with `labeled_indices`."""
+        given = [y for r in self.rounds for y in r.labels]
+        return np.asarray(self.initial_labels + given, dtype=np.int64)
+
+    @property
+    def unlabeled_indices(self) -> np.ndarray:
+        """Candidates not yet labelled, sorted."""
+        return np.setdiff1d(np.asarray(self.candidates, dtype=np.int64), self.labeled_indices)
+
+    @property
+    def next_round(self) -> int:
+        return len(self.rounds)
+
+    @property
+    def complete(self) -> bool:
+        """A run is complete once a round has ended without a query."""
+        return bool(self.rounds) and not self.rounds[-1].selected
+
+    # -- changes ----------------------------------------------------------------------------
+
+    def record_round(self, labeled: int, strategy: str, metrics: Dict[str, float],
+                     seconds: Dict[str, float], selected, labels) -> RoundRecord:
+        selected = [int(i) for i in selected]
+        labels = [int(y) for y in labels]
+        if len(selected) != len(labels):
+            raise ValueError(f"{len(selected)} selected samples but {len(labels)} labels")
+        if len(set(selected)) != len(selected):
+            raise ValueError("the selected batch contains duplicates")
+        not_candidates = set(selected) - set(self.unlabeled_indices.tolist())
+        if not_candidates:
+            raise ValueError(f"selected indices {sorted(not_candidates)[:5]} are not unlabelled candidates")
+        record = RoundRecord(
+            round=self.next_round, labeled=labeled, strategy=strategy,
+            metrics={k: float(v) for k, v in metrics.items()},
+            seconds={k: round(float(v), 3) for k, v in seconds.items()},
+            selected=selected, labels=labels,
+            finished_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+        self.rounds.append(record)
+        return record
+
+    # -- persistence ------------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "format_version": FORMAT_VERSION,
+            "settings": self.settings,
+            "initial": {"indices": self.initial_indices, "labels": self.initial_labels},
+            "candidates": self.candidates,
+            "rounds": [dataclasses.asdict(r) for r in self.rounds],
+        }, indent=1)
+
+    def save(self, path: str) -> None:
+        atomic.write_text(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: str, expected_settings: dict) -> "ActivePool":
+        """Loads a saved pool, refusing one made with different pool-defining settings."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                state = json.load(f)
+            if state.get("format_version") != FORMAT_VERSION:
+                raise DataError(f"{path}: format version {state.get('format_version')} is not "
+                                f"{FORMAT_VERSION}")
+            pool = cls(state["settings"], state["initial"]["indices"], state["initial"]["labels"],
+                       state["candidates"], [RoundRecord(**r) for r in state["rounds"]])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise DataError(f"{path}: cannot read the saved pool ({e})") from e
+        changed = {k: (pool.settings.get(k), v) for k, v in expected_settings.items()
+                   if pool.settings.get(k) != v}
+        if changed:
+            name, (old, new) = next(iter(changed.items()))
+            raise ConfigError(f"--{name}={new!r} differs from the resumed run's {old!r} ({path}); "
+                              "resume with the run's own flags.txt or start a new --run_name")
+        return pool
+
+    @staticmethod
+    def path_in(run_dir: str) -> str:
+        return os.path.join(run_dir, "pool.json")

@@ -1,0 +1,10 @@
+"""Random sampling: the baseline every strategy must beat. Draws from the round's seeded generator."""
+from m2vaal_tf.strategies import base
+
+
+@base.register
+class RandomSampling(base.Strategy):
+    name = "random"
+
+    def select(self, context, budget):
+        return context.rng.choice(context.unlabeled, size=budget, replace=False)

@@ -1,0 +1,49 @@
+"""Shared fixtures: the real Fashion-MNIST files and small real subsets of them."""
+import gzip
+import os
+import struct
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from m2vaal_tf import data  # noqa: E402
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def write_idx(path, array):
+    """Writes a uint8 array as an IDX file (gzip-compressed when the name ends in .gz)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+def write_idx_directory(directory, train_x, train_y, test_x, test_y, compress=True):
+    os.makedirs(directory, exist_ok=True)
+    suffix = ".gz" if compress else ""
+    for stem, array in zip(data.IDX_STEMS.values(), (train_x, train_y, test_x, test_y)):
+        write_idx(os.path.join(directory, stem + suffix), array)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_arrays():
+    """The real Fashion-MNIST train/test arrays (the suite needs the data set; `make test` installs it)."""
+    return data.read_idx_directory(data.locate_fashion_mnist())
+
+
+@pytest.fixture(scope="session")
+def fashion_subset_dir(tmp_path_factory, fashion_mnist_arrays):
+    """A real Fashion-MNIST subset as IDX files: the first 3,000 training and 1,000 test images."""
+    train_x, train_y, test_x, test_y = fashion_mnist_arrays
+    directory = str(tmp_path_factory.mktemp("fashion_subset"))
+    return write_idx_directory(directory, train_x[:3000, ..., 0], train_y[:3000], test_x[:1000, ..., 0], test_y[:1000])
+
+
+@pytest.fixture(scope="session")
+def fashion_subset(fashion_subset_dir):
+    """The subset loaded as a Dataset: 2,500 pool, 500 validation, 1,000 test images."""
+    return data.load_dataset(f"idx:{fashion_subset_dir}", validation_size=500)

@@ -1,0 +1,32 @@
+"""Command-line driver: `python train.py --flagfile=configs/quickstart.cfg`.
+
+Flags -> ExperimentConfig -> experiment. A problem with a flag, file or data set is reported on
+one line and exits with status 2 before anything is written.
+"""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out of the log.
+
+from absl import app  # noqa: E402
+
+from m2vaal_tf import flags  # noqa: E402
+from m2vaal_tf.errors import UserError  # noqa: E402
+
+
+def main(argv):
+    if len(argv) > 1:
+        flags.exit_with_error(f"unexpected arguments {' '.join(argv[1:])}; all settings are --flags")
+    try:
+        config = flags.to_config()
+        from m2vaal_tf import experiment  # TensorFlow loads only once the flags are known to be good.
+        run = experiment.prepare(config)
+    except UserError as e:
+        flags.exit_with_error(str(e))
+    print(f"run {config.run_dir}: strategy={config.strategy} data={config.dataset} "
+          f"pool={len(run.pool.unlabeled_indices)} labelled={len(run.pool.labeled_indices)}")
+    run.run(flags_text=flags.flagfile_text(config))
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=flags.parse_or_exit)
