@@ -11,6 +11,8 @@ from m2vaal_tf.errors import ConfigError
 
 # Settings that fix which samples a run labels. A run resumed with any of them changed would
 # silently mix two experiments, so `ActivePool.load` refuses it.
+DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
+
 POOL_DEFINING_SETTINGS = (
     "dataset", "strategy", "initial_labeled", "initial_classes", "budget", "pool_subsample",
     "validation_size", "seed",
@@ -33,6 +35,15 @@ class ExperimentConfig:
     pool_subsample: int = 0
     validation_size: int = 5000
     scoring_batch_size: int = 2048
+    model_size: str = "small"
+    beta: float = 1.0
+    adversary_weight: float = 1.0
+    vae_steps: int = 0
+    disc_steps: int = 1
+    adversarial: bool = True
+    classifier_gets_vae_grad: bool = True
+    distribute: str = "auto"
+    jit_compile: bool = False
     seed: int = 0
     logdir: str = "logs"
     run_name: str = ""
@@ -58,6 +69,17 @@ class ExperimentConfig:
         for name in ("max_rounds", "pool_subsample", "validation_size"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name}={getattr(self, name)} must be 0 or more")
+        from m2vaal_tf.sizes import PRESETS
+        if self.model_size not in PRESETS:
+            raise ConfigError(f"--model_size={self.model_size!r} is not one of: {', '.join(PRESETS)}")
+        if self.distribute not in DISTRIBUTE_CHOICES:
+            raise ConfigError(f"--distribute={self.distribute!r} is not one of: {', '.join(DISTRIBUTE_CHOICES)}")
+        for name in ("beta", "adversary_weight"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"--{name}={getattr(self, name)} must be 0 or more")
+        if self.vae_steps < 0 or self.disc_steps < 1:
+            raise ConfigError(f"--vae_steps={self.vae_steps} must be 0 (the model's default) or more and "
+                              f"--disc_steps={self.disc_steps} at least 1")
         if self.learning_rate <= 0:
             raise ConfigError(f"--learning_rate={self.learning_rate} must be positive")
         if self.max_labeled < self.initial_labeled:

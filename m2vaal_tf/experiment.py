@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf import atomic, data, models, results, strategies
+from m2vaal_tf import atomic, data, distribute, models, results, strategies
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.oracle import SimulatedOracle
@@ -61,6 +61,8 @@ class Experiment:
         self.pool = pool
         self.strategy = strategies.get(config.strategy)
         self.oracle = SimulatedOracle(dataset.pool_labels)
+        self.distribution = distribute.make_strategy(config.distribute)
+        self._model_described = False
 
     @property
     def pool_path(self) -> str:
@@ -100,7 +102,14 @@ class Experiment:
 
         start = time.perf_counter()
         keras.utils.set_random_seed(seed)
-        learner = models.build(self.strategy.model_family, config, dataset.image_shape, dataset.num_classes)
+        with self.distribution.scope():
+            learner = models.build(self.strategy.model_family, config, dataset.image_shape, dataset.num_classes,
+                                   round_index)
+        if not self._model_described:
+            self._model_described = True
+            out(f"model {learner.name}: " + ", ".join(
+                f"{layer.name} {layer.count_params():,}" for layer in learner.layers if isinstance(layer, keras.Model))
+                + f" parameters; {self.distribution.num_replicas_in_sync} replica(s)")
         training_data = learner.training_data(dataset.pool_images[labeled], labels,
                                               dataset.pool_images[unlabeled], config.batch_size, seed)
         history = learner.fit(training_data, epochs=config.epochs, shuffle=False,  # The pipeline shuffles.

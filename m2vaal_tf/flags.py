@@ -29,6 +29,22 @@ flags.DEFINE_integer("pool_subsample", 0, "Restrict the unlabelled pool to a ran
                      "(0 = the whole pool); for quick runs.")
 flags.DEFINE_integer("validation_size", 5000, "Training images held out as the validation set.")
 flags.DEFINE_integer("scoring_batch_size", 2048, "Batch size for scoring the pool and evaluating.")
+flags.DEFINE_enum("model_size", "small", ["small", "large"], "Network size preset: small (the seed's nets) or "
+                  "large (about 3M classifier parameters, protocol C).")
+flags.DEFINE_float("beta", 1.0, "Weight of the KL term of the β-VAE.")
+flags.DEFINE_float("adversary_weight", 1.0, "Weight of the VAE's adversarial loss (VAAL family).")
+flags.DEFINE_integer("vae_steps", 0, "VAE (M2-VAAL: joint) steps per iteration; 0 = the model's default "
+                     "(VAAL 2, as its official code; M2-VAAL and TA-VAAL 1).")
+flags.DEFINE_integer("disc_steps", 1, "Discriminator steps per iteration (VAAL family).")
+flags.DEFINE_bool("adversarial", True, "M2-VAAL: include the adversarial loss (eq. 8); --noadversarial gives "
+                  "eq. 9, the same as --strategy=m2vaal_noadv.")
+flags.DEFINE_bool("classifier_gets_vae_grad", True, "M2-VAAL: let the decoder's gradient reach the classifier "
+                  "through y' (the M2 idea: the unlabelled pool trains the classifier too).")
+flags.DEFINE_enum("distribute", "auto", ["auto", "default", "mirrored", "multi_worker"],
+                  "tf.distribute strategy: auto (mirrored over 2+ GPUs, else default), default, mirrored, "
+                  "multi_worker (cluster from TF_CONFIG).")
+flags.DEFINE_bool("jit_compile", False, "Compile train_step with XLA (single-device strategy only; Keras turns "
+                  "XLA off under tf.distribute).")
 flags.DEFINE_integer("seed", 0, "Seed of the initial labelled set, the model initialisation and the selection.")
 flags.DEFINE_string("logdir", "logs", "Root directory of run directories (TensorBoard --logdir).")
 flags.DEFINE_string("run_name", "", "Run directory name under --logdir (default: <protocol>_<strategy>_seed<seed>).")
@@ -52,7 +68,11 @@ def to_config(flag_values=FLAGS) -> ExperimentConfig:
         budget=flag_values.budget, max_labeled=flag_values.max_labeled, max_rounds=flag_values.max_rounds,
         epochs=flag_values.epochs, batch_size=flag_values.batch_size, learning_rate=flag_values.learning_rate,
         pool_subsample=flag_values.pool_subsample, validation_size=flag_values.validation_size,
-        scoring_batch_size=flag_values.scoring_batch_size, seed=flag_values.seed, logdir=flag_values.logdir,
+        scoring_batch_size=flag_values.scoring_batch_size, model_size=flag_values.model_size,
+        beta=flag_values.beta, adversary_weight=flag_values.adversary_weight, vae_steps=flag_values.vae_steps,
+        disc_steps=flag_values.disc_steps, adversarial=flag_values.adversarial,
+        classifier_gets_vae_grad=flag_values.classifier_gets_vae_grad, distribute=flag_values.distribute,
+        jit_compile=flag_values.jit_compile, seed=flag_values.seed, logdir=flag_values.logdir,
         run_name=flag_values.run_name, protocol=flag_values.protocol, resume=flag_values.resume,
         progress=flag_values.progress)
 

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf import data, losses, networks
+from m2vaal_tf import data, losses
 
 
 class Classifier(keras.Model):
@@ -21,6 +21,11 @@ class Classifier(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.accuracy_tracker]
 
+    def build_for_training(self, image_shape):
+        """Creates the variables and optimizer slots before `fit` (needed under tf.distribute)."""
+        self(tf.zeros((1, *image_shape)))
+        self.optimizer.build(self.trainable_variables)
+
     def call(self, images, training=False):
         return self.network(images, training=training)
 
@@ -28,7 +33,7 @@ class Classifier(keras.Model):
         images, labels = batch
         with tf.GradientTape() as tape:
             logits = self(images, training=True)
-            per_example = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+            per_example = losses.cross_entropy(labels, logits)
             loss = losses.global_average(per_example)
         gradients = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
@@ -46,8 +51,3 @@ class Classifier(keras.Model):
         logits = self.predict(data.image_batches(images, batch_size), verbose=0)
         return tf.nn.softmax(logits).numpy()
 
-
-def build(config, image_shape, num_classes: int) -> Classifier:
-    model = Classifier(networks.build_classifier(image_shape, num_classes), name="classifier_learner")
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=False)
-    return model

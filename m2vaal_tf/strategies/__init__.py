@@ -1,5 +1,6 @@
 """Acquisition strategies: one file each, one registry (`get`, `names`), one interface (`select`)."""
-from m2vaal_tf.strategies import entropy, least_confidence, margin, random_sampling  # noqa: F401 (registers)
+from m2vaal_tf.strategies import (  # noqa: F401 (importing registers them)
+    entropy, least_confidence, m2vaal, m2vaal_noadv, margin, random_sampling, tavaal, vaal)
 from m2vaal_tf.strategies.base import SelectionContext, Strategy, get, names, top_k
 
 __all__ = ["SelectionContext", "Strategy", "get", "names", "top_k"]

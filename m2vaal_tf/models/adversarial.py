@@ -1,0 +1,149 @@
+"""What the VAAL family shares: a classifier, a β-VAE, a discriminator D playing the labelled /
+unlabelled game, and selection by D's probability of "labelled".
+
+The three learners (VAAL, TA-VAAL, M2-VAAL) differ only in what is concatenated to the latent
+code (nothing, the ranker's score r, or the classifier's softmax y') and in how the task learner
+is trained; subclasses say so through `side_information` and `train_step`. As in official VAAL,
+D always reads the mean μ, never a sampled z, both when it is trained and when it scores.
+
+Structure after the keras-io DCGAN example: sub-networks passed in, a second optimizer for D
+(built on D's variables inside the distribution scope), one `keras.metrics.Mean` per loss.
+"""
+import keras
+import numpy as np
+import tensorflow as tf
+
+from m2vaal_tf import data, losses
+
+
+def two_pool_dataset(labeled_images, labeled_labels, unlabeled_images, batch_size: int, seed: int):
+    """((labelled images, labels), unlabelled images) batches. One epoch is one pass over the
+    labelled set; the unlabelled pool is drawn from a reshuffled endless stream alongside."""
+    labeled = data.labeled_dataset(labeled_images, labeled_labels, batch_size, seed)
+    unlabeled = tf.data.Dataset.from_tensor_slices(unlabeled_images)
+    unlabeled = unlabeled.shuffle(len(unlabeled_images), seed=seed + 1, reshuffle_each_iteration=True).repeat()
+    unlabeled = unlabeled.batch(batch_size).map(lambda x: tf.cast(x, tf.float32),
+                                                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return tf.data.Dataset.zip((labeled, unlabeled)).prefetch(tf.data.AUTOTUNE)
+
+
+class AdversarialLearner(keras.Model):
+    """Base of the VAAL family. Subclasses define `side_information` and `train_step`."""
+
+    tracked_losses = ("task_loss", "vae_loss", "adversarial_loss", "discriminator_loss")
+
+    def __init__(self, classifier, encoder, decoder, discriminator, beta=1.0, adversary_weight=1.0,
+                 vae_steps=1, disc_steps=1, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.classifier = classifier
+        self.encoder = encoder
+        self.decoder = decoder
+        self.discriminator = discriminator
+        self.beta = beta
+        self.adversary_weight = adversary_weight
+        self.vae_steps = vae_steps
+        self.disc_steps = disc_steps
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked_losses}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def compile(self, optimizer, d_optimizer, **kwargs):
+        super().compile(optimizer=optimizer, **kwargs)
+        self.d_optimizer = d_optimizer
+
+    def build_for_training(self, image_shape):
+        """Creates every variable, and every optimizer's slots, now: under a tf.distribute scope
+        Keras 3 only builds `self.optimizer` itself, and variables created inside the first
+        `train_step` would be created under the wrong context."""
+        self(tf.zeros((1, *image_shape)))
+        self.optimizer.build(self.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    # -- the pieces ----------------------------------------------------------------------------
+
+    def call(self, images, training=False):
+        """Touches every sub-network (Keras builds the model symbolically through `call`)."""
+        mean, log_var = self.encoder(images, training=training)
+        side = self.side_information(images, training=training)
+        recon_logits = self.decoder(self._decoder_code(mean, side), training=training)
+        return self.class_logits(images, training=training), recon_logits, self.discriminator(
+            self._discriminator_code(mean, side), training=training)
+
+    def class_logits(self, images, training):
+        return self.classifier(images, training=training)
+
+    def side_information(self, images, training):
+        """What is concatenated to the latent code: a [batch, k] tensor, k may be 0."""
+        return tf.zeros((tf.shape(images)[0], 0))
+
+    def _decoder_code(self, z, side):
+        return tf.concat([z, side], axis=1)
+
+    def _discriminator_code(self, mean, side):
+        return tf.concat([mean, side], axis=1)
+
+    def sample_latent(self, mean, log_var):
+        """The reparameterisation z = μ + σ·ε, with ε from the model's own seed generator."""
+        epsilon = keras.random.normal(tf.shape(mean), seed=self.seed_generator)
+        return mean + tf.exp(0.5 * log_var) * epsilon
+
+    def vae_terms(self, images, side, training=True):
+        """Per-example negative β-ELBO per pixel of a batch, and the mean μ that D reads."""
+        mean, log_var = self.encoder(images, training=training)
+        z = self.sample_latent(mean, log_var) if training else mean
+        recon_logits = self.decoder(self._decoder_code(z, side), training=training)
+        return losses.negative_elbo_per_pixel(images / 255.0, recon_logits, mean, log_var, self.beta), mean
+
+    def discriminator_step(self, labeled_images, unlabeled_images):
+        """Trains D to tell labelled (1) from unlabelled (0) on detached codes [μ, side]."""
+        codes = []
+        for images in (labeled_images, unlabeled_images):
+            mean, _ = self.encoder(images, training=False)
+            codes.append(tf.stop_gradient(self._discriminator_code(mean, self.side_information(images, False))))
+        with tf.GradientTape() as tape:
+            per_labeled = losses.binary_cross_entropy(self.discriminator(codes[0], training=True), 1.0)
+            per_unlabeled = losses.binary_cross_entropy(self.discriminator(codes[1], training=True), 0.0)
+            loss = losses.global_average(per_labeled) + losses.global_average(per_unlabeled)
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return tf.reduce_mean(per_labeled) + tf.reduce_mean(per_unlabeled)
+
+    def adversarial_terms(self, labeled_mean, labeled_side, unlabeled_mean, unlabeled_side):
+        """The VAE's side of the game (eq. 6): make D call both pools "labelled", per example."""
+        return (losses.binary_cross_entropy(
+                    self.discriminator(self._discriminator_code(labeled_mean, labeled_side), training=False), 1.0),
+                losses.binary_cross_entropy(
+                    self.discriminator(self._discriminator_code(unlabeled_mean, unlabeled_side), training=False), 1.0))
+
+    def report(self, **values):
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {m.name: m.result() for m in self.metrics}
+
+    # -- the learner interface -----------------------------------------------------------------
+
+    training_data = staticmethod(two_pool_dataset)
+
+    def predict_proba(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+        return self._predict_batches(self._probabilities, images, batch_size)
+
+    def labeled_probability(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+        """D's probability that each image is labelled; the b lowest are queried."""
+        return self._predict_batches(self._labeled_probability, images, batch_size)[:, 0]
+
+    @tf.function(reduce_retracing=True)
+    def _probabilities(self, images):
+        return tf.nn.softmax(self.class_logits(images, training=False))
+
+    @tf.function(reduce_retracing=True)
+    def _labeled_probability(self, images):
+        mean, _ = self.encoder(images, training=False)
+        code = self._discriminator_code(mean, self.side_information(images, training=False))
+        return tf.sigmoid(self.discriminator(code, training=False))
+
+    @staticmethod
+    def _predict_batches(function, images, batch_size):
+        return np.concatenate([function(batch).numpy() for batch in data.image_batches(images, batch_size)])
