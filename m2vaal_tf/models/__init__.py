@@ -32,7 +32,7 @@ def _build_classifier(config, image_shape, num_classes, size, round_index):
     return model
 
 
-def _adversarial_parts(config, image_shape, num_classes, size, family, side_dim):
+def _adversarial_parts(config, image_shape, size, family, side_dim):
     encoder = networks.build_encoder(image_shape, size)
     return dict(
         encoder=encoder,
@@ -48,7 +48,7 @@ def _build_m2vaal(config, image_shape, num_classes, size, round_index, adversari
     family = "m2vaal"
     model = M2VAAL(classifier=networks.build_classifier(image_shape, num_classes, size),
                    adversarial=config.adversarial if adversarial is None else adversarial, classifier_gets_vae_grad=config.classifier_gets_vae_grad,
-                   name=family, **_adversarial_parts(config, image_shape, num_classes, size, family, num_classes))
+                   name=family, **_adversarial_parts(config, image_shape, size, family, num_classes))
     model.compile(optimizer=keras.optimizers.Adam(ADAM_LR_VAE), d_optimizer=keras.optimizers.Adam(ADAM_LR_VAE),
                   jit_compile=config.jit_compile)
     return model
@@ -56,7 +56,7 @@ def _build_m2vaal(config, image_shape, num_classes, size, round_index, adversari
 
 def _build_vaal(config, image_shape, num_classes, size, round_index):
     model = VAAL(classifier=networks.build_classifier(image_shape, num_classes, size), name="vaal",
-                 **_adversarial_parts(config, image_shape, num_classes, size, "vaal", 0))
+                 **_adversarial_parts(config, image_shape, size, "vaal", 0))
     model.compile(optimizer=keras.optimizers.Adam(ADAM_LR_VAE), d_optimizer=keras.optimizers.Adam(ADAM_LR_VAE),
                   task_optimizer=_vaal_task_optimizer(), jit_compile=config.jit_compile)
     return model
@@ -65,7 +65,7 @@ def _build_vaal(config, image_shape, num_classes, size, round_index):
 def _build_tavaal(config, image_shape, num_classes, size, round_index):
     classifier = networks.build_loss_predictor(networks.build_classifier(image_shape, num_classes, size), size)
     model = TAVAAL(classifier=classifier, random_ranker=round_index == 0, name="tavaal",
-                   **_adversarial_parts(config, image_shape, num_classes, size, "tavaal", 1))
+                   **_adversarial_parts(config, image_shape, size, "tavaal", 1))
     model.compile(optimizer=keras.optimizers.Adam(ADAM_LR_VAE), d_optimizer=keras.optimizers.Adam(ADAM_LR_VAE),
                   task_optimizer=_vaal_task_optimizer(), jit_compile=config.jit_compile)
     return model
