@@ -3,10 +3,13 @@
 Flags -> ExperimentConfig -> experiment. A problem with a flag, file or data set is reported on
 one line and exits with status 2 before anything is written.
 """
+import logging
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out of the log.
+# absl shows INFO records; tf.distribute logs one per variable reduction. Warnings still show.
+logging.getLogger("tensorflow").setLevel(logging.WARNING)
 
 from absl import app  # noqa: E402
 

@@ -36,3 +36,41 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ConfigError(f"--distribute={name!r} is not one of: auto, default, mirrored, multi_worker")
 
+
+
+def fit(learner, dataset, epochs: int, verbose: int) -> dict:
+    """Trains `learner` for `epochs`; returns {metric: [value per epoch]}.
+
+    Keras' `fit` everywhere except under MultiWorkerMirroredStrategy, where Keras 3's `fit` fails
+    (keras-team/keras#20585, tensorflow/tensorflow#72388). There the same `train_step` runs through
+    `strategy.run` over the distributed dataset, which is what `fit` does on one machine.
+    """
+    strategy = learner.distribute_strategy
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return learner.fit(dataset, epochs=epochs, shuffle=False, verbose=verbose).history  # The pipeline shuffles.
+    step = tf.function(lambda batch: strategy.run(learner.train_step, args=(batch,)), reduce_retracing=True)
+    distributed = strategy.experimental_distribute_dataset(dataset)
+    history = {}
+    for epoch in range(epochs):
+        for metric in learner.metrics:
+            metric.reset_state()
+        for batch in distributed:
+            logs = step(batch)
+        for name, value in logs.items():
+            history.setdefault(name, []).append(float(strategy.experimental_local_results(value)[0]))
+        if verbose:
+            print(f"epoch {epoch + 1}/{epochs}: " + " ".join(f"{k}={v[-1]:.4f}" for k, v in history.items()))
+    return history
+
+
+def is_chief(name: str) -> bool:
+    """Whether this process writes the run's files: always, except on the non-chief workers of a
+    multi-worker cluster, which train in lockstep and write to a temporary directory instead (the
+    layout Keras' multi-worker guide recommends). The chief is the "chief" task, else worker 0."""
+    if name != "multi_worker":
+        return True
+    tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task = tf_config.get("task", {})
+    if "chief" in tf_config.get("cluster", {}):
+        return task.get("type") == "chief"
+    return int(task.get("index", 0)) == 0

@@ -7,6 +7,8 @@ last completed round and, with every round seeded from (seed, round), reaches th
 set as an uninterrupted run.
 """
 import os
+import shutil
+import tempfile
 import time
 from typing import Callable, Optional
 
@@ -62,33 +64,37 @@ class Experiment:
         self.strategy = strategies.get(config.strategy)
         self.oracle = SimulatedOracle(dataset.pool_labels)
         self.distribution = distribute.make_strategy(config.distribute)
+        self.run_dir = (config.run_dir if distribute.is_chief(config.distribute)
+                        else tempfile.mkdtemp(prefix="m2vaal_tf-worker-"))
         self._model_described = False
 
     @property
     def pool_path(self) -> str:
-        return ActivePool.path_in(self.config.run_dir)
+        return ActivePool.path_in(self.run_dir)
 
     def run(self, flags_text: Optional[str] = None, out: Callable[[str], None] = print) -> ActivePool:
         """Plays rounds until the labelling budget or `max_rounds` is reached; returns the pool."""
         config = self.config
-        os.makedirs(config.run_dir, exist_ok=True)
+        os.makedirs(self.run_dir, exist_ok=True)
         if flags_text is not None:
-            atomic.write_text(os.path.join(config.run_dir, "flags.txt"), flags_text)
+            atomic.write_text(os.path.join(self.run_dir, "flags.txt"), flags_text)
         if not os.path.exists(self.pool_path):
             self.pool.save(self.pool_path)  # The initial labels are kept before any training.
         if self.pool.complete:
-            out(f"{config.run_dir}: the run is already complete ({len(self.pool.rounds)} rounds); nothing to do")
+            out(f"{self.run_dir}: the run is already complete ({len(self.pool.rounds)} rounds); nothing to do")
             return self.pool
         if self.pool.rounds:
-            out(f"{config.run_dir}: resuming at round {self.pool.next_round} "
+            out(f"{self.run_dir}: resuming at round {self.pool.next_round} "
                 f"with {len(self.pool.labeled_indices)} labelled samples")
         tf.config.experimental.enable_op_determinism()
-        summaries = RunSummaries(config.run_dir)
+        summaries = RunSummaries(self.run_dir)
         try:
             while not self.pool.complete:
                 self._play_round(summaries, out)
         finally:
             summaries.close()
+            if self.run_dir != config.run_dir:
+                shutil.rmtree(self.run_dir, ignore_errors=True)  # a non-chief worker's scratch copy
         out(f"Done: {os.path.join(config.run_dir, 'results.csv')}; "
             f"TensorBoard: tensorboard --logdir {config.logdir}")
         return self.pool
@@ -112,12 +118,11 @@ class Experiment:
                 + f" parameters; {self.distribution.num_replicas_in_sync} replica(s)")
         training_data = learner.training_data(dataset.pool_images[labeled], labels,
                                               dataset.pool_images[unlabeled], config.batch_size, seed)
-        history = learner.fit(training_data, epochs=config.epochs, shuffle=False,  # The pipeline shuffles.
-                              verbose=1 if config.progress else 0)
+        history = distribute.fit(learner, training_data, config.epochs, verbose=1 if config.progress else 0)
         seconds["train"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        metrics = {f"train_{name}": values[-1] for name, values in history.history.items()}
+        metrics = {f"train_{name}": values[-1] for name, values in history.items()}
         metrics["test_accuracy"] = self._accuracy(learner, dataset.test_images, dataset.test_labels)
         metrics["validation_accuracy"] = self._accuracy(learner, dataset.val_images, dataset.val_labels)
         seconds["evaluate"] = time.perf_counter() - start
@@ -137,7 +142,7 @@ class Experiment:
 
         record = pool.record_round(len(labeled), self.strategy.name, metrics, seconds, selected, new_labels)
         pool.save(self.pool_path)
-        results.write_csv(pool.rounds, os.path.join(config.run_dir, "results.csv"))
+        results.write_csv(pool.rounds, os.path.join(self.run_dir, "results.csv"))
         summaries.round_scalars(record.labeled, {
             "accuracy/test": metrics["test_accuracy"], "accuracy/validation": metrics["validation_accuracy"],
             **{f"seconds/{phase}": s for phase, s in seconds.items()}})

@@ -111,6 +111,17 @@ def test_vae_gradient_reaches_the_classifier_only_when_switched_on(batch, switch
     assert reached == switch
 
 
+def test_adversarial_gradient_trains_the_encoder_not_the_classifier(batch):
+    model = build("m2vaal")
+    labeled, labels, unlabeled = batch
+    with tf.GradientTape(persistent=True) as tape:
+        terms = model.compute_losses(labeled, labels, unlabeled)
+        adversarial = tf.reduce_mean(terms["adv_labeled"]) + tf.reduce_mean(terms["adv_unlabeled"])
+    assert all(g is None for g in tape.gradient(adversarial, model.classifier.trainable_variables))
+    assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0
+               for g in tape.gradient(adversarial, model.encoder.trainable_variables))
+
+
 @pytest.mark.parametrize("family", ["vaal", "tavaal", "m2vaal"])
 def test_discriminator_strategy_queries_the_lowest_probability(family, batch):
     model = build(family)
@@ -214,3 +225,51 @@ def test_mirrored_run_from_the_command_line(tmp_path, fashion_subset_dir):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 replica(s)" in result.stdout and "final round" in result.stdout
     assert os.path.exists(tmp_path / "mirrored" / "results.csv")
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_multi_worker_round_on_localhost(tmp_path, fashion_subset_dir):
+    """Two workers on 127.0.0.1 train one short M2-VAAL run in lockstep (bounded: 300 s, then killed).
+    Both must see the same model (same accuracies); only the chief writes the run directory."""
+    import json
+    workers = [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]
+    args = [sys.executable, "train.py", f"--dataset=idx:{fashion_subset_dir}", "--validation_size=500",
+            "--strategy=m2vaal", "--distribute=multi_worker", "--initial_labeled=64", "--budget=32",
+            "--max_labeled=96", "--pool_subsample=500", "--epochs=2", "--batch_size=32", f"--logdir={tmp_path}",
+            "--run_name=multi"]
+    processes = []
+    for index in range(2):
+        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": {"worker": workers},
+                                                      "task": {"type": "worker", "index": index}})}
+        processes.append(subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True))
+    outputs = []
+    try:
+        for process in processes:
+            outputs.append(process.communicate(timeout=300))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    for process, (stdout, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stderr[-3000:]
+        assert "2 replica(s)" in stdout
+    rounds = [[line.split("|")[0] for line in stdout.splitlines() if line.startswith("round ")]
+              for stdout, _ in outputs]
+    assert len(rounds[0]) == 2 and rounds[0] == rounds[1]
+    assert sorted(os.listdir(tmp_path)) == ["multi"]
+    assert os.path.exists(tmp_path / "multi" / "results.csv")
+
+
+def test_multi_worker_needs_tf_config(monkeypatch):
+    from m2vaal_tf import distribute
+    from m2vaal_tf.errors import ConfigError
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ConfigError, match="needs TF_CONFIG"):
+        distribute.make_strategy("multi_worker")

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from m2vaal_tf import data, losses
+from m2vaal_tf.models.base import Learner
 
 
 def two_pool_dataset(labeled_images, labeled_labels, unlabeled_images, batch_size: int, seed: int):
@@ -27,7 +28,7 @@ def two_pool_dataset(labeled_images, labeled_labels, unlabeled_images, batch_siz
     return tf.data.Dataset.zip((labeled, unlabeled)).prefetch(tf.data.AUTOTUNE)
 
 
-class AdversarialLearner(keras.Model):
+class AdversarialLearner(Learner):
     """Base of the VAAL family. Subclasses define `side_information` and `train_step`."""
 
     tracked_losses = ("task_loss", "vae_loss", "adversarial_loss", "discriminator_loss")
@@ -112,11 +113,16 @@ class AdversarialLearner(keras.Model):
         return tf.reduce_mean(per_labeled) + tf.reduce_mean(per_unlabeled)
 
     def adversarial_terms(self, labeled_mean, labeled_side, unlabeled_mean, unlabeled_side):
-        """The VAE's side of the game (eq. 6): make D call both pools "labelled", per example."""
-        return (losses.binary_cross_entropy(
-                    self.discriminator(self._discriminator_code(labeled_mean, labeled_side), training=False), 1.0),
-                losses.binary_cross_entropy(
-                    self.discriminator(self._discriminator_code(unlabeled_mean, unlabeled_side), training=False), 1.0))
+        """The VAE's side of the game (eq. 6): make D call both pools "labelled", per example.
+
+        The game is the encoder's: its gradient stops at the side information. Letting it reach
+        M2-VAAL's classifier through y' lets the classifier fool D by bending its predictions;
+        measured on protocol B, round 0 test accuracy fell to 0.100 (one class everywhere), against
+        0.266 without that path."""
+        return tuple(
+            losses.binary_cross_entropy(self.discriminator(
+                self._discriminator_code(mean, tf.stop_gradient(side)), training=False), 1.0)
+            for mean, side in ((labeled_mean, labeled_side), (unlabeled_mean, unlabeled_side)))
 
     def report(self, **values):
         for name, value in values.items():
@@ -127,23 +133,12 @@ class AdversarialLearner(keras.Model):
 
     training_data = staticmethod(two_pool_dataset)
 
-    def predict_proba(self, images: np.ndarray, batch_size: int) -> np.ndarray:
-        return self._predict_batches(self._probabilities, images, batch_size)
-
     def labeled_probability(self, images: np.ndarray, batch_size: int) -> np.ndarray:
         """D's probability that each image is labelled; the b lowest are queried."""
-        return self._predict_batches(self._labeled_probability, images, batch_size)[:, 0]
-
-    @tf.function(reduce_retracing=True)
-    def _probabilities(self, images):
-        return tf.nn.softmax(self.class_logits(images, training=False))
+        return self.predict_in_batches(self._labeled_probability, images, batch_size)[:, 0]
 
     @tf.function(reduce_retracing=True)
     def _labeled_probability(self, images):
         mean, _ = self.encoder(images, training=False)
         code = self._discriminator_code(mean, self.side_information(images, training=False))
         return tf.sigmoid(self.discriminator(code, training=False))
-
-    @staticmethod
-    def _predict_batches(function, images, batch_size):
-        return np.concatenate([function(batch).numpy() for batch in data.image_batches(images, batch_size)])

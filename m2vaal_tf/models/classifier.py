@@ -4,13 +4,13 @@ Follows the keras-io custom `train_step` pattern: one `keras.metrics.Mean` per l
 `metrics`, returned by `train_step`.
 """
 import keras
-import numpy as np
 import tensorflow as tf
 
 from m2vaal_tf import data, losses
+from m2vaal_tf.models.base import Learner
 
 
-class Classifier(keras.Model):
+class Classifier(Learner):
     def __init__(self, network: keras.Model, **kwargs):
         super().__init__(**kwargs)
         self.network = network
@@ -27,6 +27,9 @@ class Classifier(keras.Model):
         self.optimizer.build(self.trainable_variables)
 
     def call(self, images, training=False):
+        return self.network(images, training=training)
+
+    def class_logits(self, images, training):
         return self.network(images, training=training)
 
     def train_step(self, batch):
@@ -46,8 +49,3 @@ class Classifier(keras.Model):
         """The plain classifier learns from the labelled pool only."""
         del unlabeled_images
         return data.labeled_dataset(labeled_images, labeled_labels, batch_size, seed)
-
-    def predict_proba(self, images: np.ndarray, batch_size: int) -> np.ndarray:
-        logits = self.predict(data.image_batches(images, batch_size), verbose=0)
-        return tf.nn.softmax(logits).numpy()
-

@@ -3,8 +3,9 @@
 One joint step minimises L_T + L_VAE (+ L_adv when `adversarial`, the seed's eq. 8; without it,
 eq. 9), where the decoder reconstructs x from [z, y'] and D reads [μ, y']; then D takes its own
 steps (it is trained in both variants). Because y' feeds the decoder, the unlabelled pool trains
-the classifier too: `classifier_gets_vae_grad` switches that gradient path (through y', on both
-pools); off, the classifier learns from L_T alone.
+the classifier too: `classifier_gets_vae_grad` switches that gradient path (the decoder's, through
+y', on both pools); off, the classifier learns from L_T alone. L_adv never reaches the classifier
+(see `AdversarialLearner.adversarial_terms`).
 """
 import tensorflow as tf
 
