@@ -15,7 +15,7 @@ DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
 
 POOL_DEFINING_SETTINGS = (
     "dataset", "strategy", "initial_labeled", "initial_classes", "budget", "pool_subsample",
-    "validation_size", "seed",
+    "validation_size", "seed", "uncertainty",
 )
 
 
@@ -44,6 +44,8 @@ class ExperimentConfig:
     classifier_gets_vae_grad: bool = True
     distribute: str = "auto"
     jit_compile: bool = False
+    uncertainty: str = "least_confidence"
+    mc_samples: int = 20
     seed: int = 0
     logdir: str = "logs"
     run_name: str = ""
@@ -74,6 +76,11 @@ class ExperimentConfig:
             raise ConfigError(f"--model_size={self.model_size!r} is not one of: {', '.join(PRESETS)}")
         if self.distribute not in DISTRIBUTE_CHOICES:
             raise ConfigError(f"--distribute={self.distribute!r} is not one of: {', '.join(DISTRIBUTE_CHOICES)}")
+        from m2vaal_tf.strategies.uncertainty import WEIGHTS
+        if self.uncertainty not in WEIGHTS:
+            raise ConfigError(f"--uncertainty={self.uncertainty!r} is not one of: {', '.join(WEIGHTS)}")
+        if self.mc_samples < 2:
+            raise ConfigError(f"--mc_samples={self.mc_samples} must be at least 2")
         for name in ("beta", "adversary_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name}={getattr(self, name)} must be 0 or more")

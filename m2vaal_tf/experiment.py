@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf import atomic, data, distribute, models, results, strategies
+from m2vaal_tf import atomic, data, diagnostics, distribute, models, results, strategies
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.oracle import SimulatedOracle
@@ -135,21 +135,26 @@ class Experiment:
             budget = min(config.budget, config.max_labeled - len(labeled), len(unlabeled))
             context = strategies.SelectionContext(
                 learner=learner, pool_images=dataset.pool_images, unlabeled=unlabeled, labeled=labeled,
-                labels=labels, rng=np.random.default_rng(seed), scoring_batch_size=config.scoring_batch_size)
+                labels=labels, rng=np.random.default_rng(seed), scoring_batch_size=config.scoring_batch_size,
+                uncertainty=config.uncertainty, mc_samples=config.mc_samples)
             selected = self.strategy.select(context, budget)
             seconds["select"] = time.perf_counter() - start
             new_labels = self.oracle.label(selected)
+            metrics.update(diagnostics.selected_batch(learner, dataset, labeled, selected, new_labels,
+                                                      config.scoring_batch_size))
 
         record = pool.record_round(len(labeled), self.strategy.name, metrics, seconds, selected, new_labels)
         pool.save(self.pool_path)
         results.write_csv(pool.rounds, os.path.join(self.run_dir, "results.csv"))
         summaries.round_scalars(record.labeled, {
             "accuracy/test": metrics["test_accuracy"], "accuracy/validation": metrics["validation_accuracy"],
+            **{f"selection/{k.removeprefix('selected_')}": v for k, v in metrics.items() if k.startswith("selected_")},
             **{f"seconds/{phase}": s for phase, s in seconds.items()}})
         out(f"round {round_index}: labeled={record.labeled} test_acc={metrics['test_accuracy']:.4f} "
             f"val_acc={metrics['validation_accuracy']:.4f} | "
             + " ".join(f"{phase} {s:.1f}s" for phase, s in seconds.items())
-            + (f" | queried {len(selected)}" if len(selected) else " | final round"))
+            + (f" | queried {len(selected)}, {metrics['selected_misclassified']:.0%} misclassified"
+               if len(selected) else " | final round"))
 
     def _accuracy(self, learner, images: np.ndarray, labels: np.ndarray) -> float:
         predictions = learner.predict_proba(images, self.config.scoring_batch_size).argmax(axis=1)

@@ -45,6 +45,9 @@ flags.DEFINE_enum("distribute", "auto", ["auto", "default", "mirrored", "multi_w
                   "multi_worker (cluster from TF_CONFIG).")
 flags.DEFINE_bool("jit_compile", False, "Compile train_step with XLA (single-device strategy only; Keras turns "
                   "XLA off under tf.distribute).")
+flags.DEFINE_enum("uncertainty", "least_confidence", ["least_confidence", "margin", "entropy"],
+                  "Uncertainty weight of --strategy=algorithm2.")
+flags.DEFINE_integer("mc_samples", 20, "Monte-Carlo dropout passes of --strategy=bald.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial labelled set, the model initialisation and the selection.")
 flags.DEFINE_string("logdir", "logs", "Root directory of run directories (TensorBoard --logdir).")
 flags.DEFINE_string("run_name", "", "Run directory name under --logdir (default: <protocol>_<strategy>_seed<seed>).")
@@ -72,7 +75,8 @@ def to_config(flag_values=FLAGS) -> ExperimentConfig:
         beta=flag_values.beta, adversary_weight=flag_values.adversary_weight, vae_steps=flag_values.vae_steps,
         disc_steps=flag_values.disc_steps, adversarial=flag_values.adversarial,
         classifier_gets_vae_grad=flag_values.classifier_gets_vae_grad, distribute=flag_values.distribute,
-        jit_compile=flag_values.jit_compile, seed=flag_values.seed, logdir=flag_values.logdir,
+        jit_compile=flag_values.jit_compile, uncertainty=flag_values.uncertainty,
+        mc_samples=flag_values.mc_samples, seed=flag_values.seed, logdir=flag_values.logdir,
         run_name=flag_values.run_name, protocol=flag_values.protocol, resume=flag_values.resume,
         progress=flag_values.progress)
 

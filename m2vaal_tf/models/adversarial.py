@@ -35,7 +35,7 @@ class AdversarialLearner(Learner):
 
     def __init__(self, classifier, encoder, decoder, discriminator, beta=1.0, adversary_weight=1.0,
                  vae_steps=1, disc_steps=1, seed=0, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(classifier, **kwargs)
         self.classifier = classifier
         self.encoder = encoder
         self.decoder = decoder
@@ -137,8 +137,15 @@ class AdversarialLearner(Learner):
         """D's probability that each image is labelled; the b lowest are queried."""
         return self.predict_in_batches(self._labeled_probability, images, batch_size)[:, 0]
 
+    def embed(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+        """The latent code D reads: [μ, y'] for M2-VAAL (the seed's Algorithms 1 and 2), μ for VAAL."""
+        return self.predict_in_batches(self._code, images, batch_size)
+
+    @tf.function(reduce_retracing=True)
+    def _code(self, images):
+        mean, _ = self.encoder(images, training=False)
+        return self._discriminator_code(mean, self.side_information(images, training=False))
+
     @tf.function(reduce_retracing=True)
     def _labeled_probability(self, images):
-        mean, _ = self.encoder(images, training=False)
-        code = self._discriminator_code(mean, self.side_information(images, training=False))
-        return tf.sigmoid(self.discriminator(code, training=False))
+        return tf.sigmoid(self.discriminator(self._code(images), training=False))

@@ -12,8 +12,33 @@ from m2vaal_tf import data
 
 
 class Learner(keras.Model):
+    """`task_network` is the functional classifier whose `features` layer is the penultimate one."""
+
+    def __init__(self, task_network: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        self.feature_network = keras.Model(task_network.input, task_network.get_layer("features").output,
+                                           name="penultimate_features")
+
     def class_logits(self, images, training):
         raise NotImplementedError
+
+    def embed(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+        """The space the diversity strategies measure distances in: here the classifier's
+        penultimate features (k-center coreset); the VAAL family overrides it with its latent code."""
+        return self.predict_in_batches(self._features, images, batch_size)
+
+    def sample_probabilities(self, images: np.ndarray, batch_size: int, samples: int) -> np.ndarray:
+        """[samples, N, classes] probabilities with dropout on (Monte-Carlo dropout, for BALD)."""
+        return np.stack([self.predict_in_batches(self._dropout_probabilities, images, batch_size)
+                         for _ in range(samples)])
+
+    @tf.function(reduce_retracing=True)
+    def _features(self, images):
+        return self.feature_network(images, training=False)
+
+    @tf.function(reduce_retracing=True)
+    def _dropout_probabilities(self, images):
+        return tf.nn.softmax(self.class_logits(images, training=True))
 
     def predict_proba(self, images: np.ndarray, batch_size: int) -> np.ndarray:
         return self.predict_in_batches(self._probabilities, images, batch_size)

@@ -12,7 +12,7 @@ from m2vaal_tf.models.base import Learner
 
 class Classifier(Learner):
     def __init__(self, network: keras.Model, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(network, **kwargs)
         self.network = network
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")

@@ -1,6 +1,7 @@
 """Acquisition strategies: one file each, one registry (`get`, `names`), one interface (`select`)."""
 from m2vaal_tf.strategies import (  # noqa: F401 (importing registers them)
-    entropy, least_confidence, m2vaal, m2vaal_noadv, margin, random_sampling, tavaal, vaal)
+    algorithm1, algorithm2, bald, coreset, entropy, least_confidence, m2vaal, m2vaal_noadv, margin,
+    random_sampling, tavaal, vaal)
 from m2vaal_tf.strategies.base import SelectionContext, Strategy, get, names, top_k
 
 __all__ = ["SelectionContext", "Strategy", "get", "names", "top_k"]

@@ -44,11 +44,23 @@ class SelectionContext:
     labels: np.ndarray
     rng: np.random.Generator
     scoring_batch_size: int = 2048
+    uncertainty: str = "least_confidence"
+    mc_samples: int = 20
 
     @functools.cached_property
     def probabilities(self) -> np.ndarray:
         """Class probabilities of the unlabelled pool, aligned with `unlabeled`."""
         return self.learner.predict_proba(self.pool_images[self.unlabeled], self.scoring_batch_size)
+
+    @functools.cached_property
+    def embeddings(self) -> np.ndarray:
+        """The learner's embedding (`embed`) of the unlabelled pool, aligned with `unlabeled`."""
+        return self.learner.embed(self.pool_images[self.unlabeled], self.scoring_batch_size)
+
+    @functools.cached_property
+    def labeled_embeddings(self) -> np.ndarray:
+        """The learner's embedding of the labelled set, aligned with `labeled` and `labels`."""
+        return self.learner.embed(self.pool_images[self.labeled], self.scoring_batch_size)
 
 
 class Strategy(abc.ABC):

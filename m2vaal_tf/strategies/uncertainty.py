@@ -23,6 +23,21 @@ def entropy(probabilities: np.ndarray) -> np.ndarray:
     return -np.sum(probabilities * np.log(np.clip(probabilities, _EPSILON, 1.0)), axis=1)
 
 
+def weight(name: str, probabilities: np.ndarray) -> np.ndarray:
+    """An uncertainty measure rescaled to [0, 1] (1 = most uncertain), to weight other scores."""
+    num_classes = probabilities.shape[1]
+    if name == "least_confidence":
+        return least_confidence(probabilities) * num_classes / (num_classes - 1)
+    if name == "margin":
+        return 1.0 + margin(probabilities)
+    if name == "entropy":
+        return entropy(probabilities) / np.log(num_classes)
+    raise ValueError(f"unknown uncertainty measure {name!r}; choose one of: {', '.join(WEIGHTS)}")
+
+
+WEIGHTS = ("least_confidence", "margin", "entropy")
+
+
 class UncertaintyStrategy(base.ScoredStrategy):
     """Ranks the unlabelled pool by an uncertainty `measure` of the classifier's probabilities."""
     measure = None

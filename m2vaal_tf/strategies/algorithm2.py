@@ -1,0 +1,18 @@
+"""The seed's Algorithm 2, uncertainty-weighted diversity in the M2-VAAL latent space [μ, y'].
+
+No class quota: every unlabelled point's total distance to the labelled set, rescaled to [0, 1]
+over the pool, is multiplied by its prediction uncertainty (`--uncertainty`, rescaled to [0, 1]);
+the best point is picked and joins the anchor set, greedily until the budget is spent."""
+from m2vaal_tf.strategies import base, greedy, uncertainty
+
+
+@base.register
+class Algorithm2(base.Strategy):
+    name = "algorithm2"
+    model_family = "m2vaal"
+
+    def select(self, context, budget):
+        weights = uncertainty.weight(context.uncertainty, context.probabilities)
+        picks = greedy.farthest_first(context.embeddings, context.labeled_embeddings, budget, reduce="sum",
+                                      weights=weights, normalise=True)
+        return context.unlabeled[picks]

@@ -1,0 +1,12 @@
+"""Core-set (Sener & Savarese 2018): k-center greedy on the classifier's penultimate features.
+Each pick is the unlabelled point farthest from its nearest labelled (or already picked) point."""
+from m2vaal_tf.strategies import base, greedy
+
+
+@base.register
+class Coreset(base.Strategy):
+    name = "coreset"
+
+    def select(self, context, budget):
+        picks = greedy.farthest_first(context.embeddings, context.labeled_embeddings, budget, reduce="min")
+        return context.unlabeled[picks]
