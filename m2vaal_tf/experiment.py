@@ -114,7 +114,8 @@ class Experiment:
         if not self._model_described:
             self._model_described = True
             out(f"model {learner.name}: " + ", ".join(
-                f"{layer.name} {layer.count_params():,}" for layer in learner.layers if isinstance(layer, keras.Model))
+                f"{layer.name} {layer.count_params():,}" for layer in learner.layers
+                if isinstance(layer, keras.Model) and layer is not learner.feature_network)  # shares weights
                 + f" parameters; {self.distribution.num_replicas_in_sync} replica(s)")
         training_data = learner.training_data(dataset.pool_images[labeled], labels,
                                               dataset.pool_images[unlabeled], config.batch_size, seed)
