@@ -5,6 +5,7 @@ import numpy as np
 from m2vaal_tf.strategies import base
 
 _EPSILON = 1e-12
+WEIGHTS = ("least_confidence", "margin", "entropy")  # the measures `weight` accepts
 
 
 def least_confidence(probabilities: np.ndarray) -> np.ndarray:
@@ -33,9 +34,6 @@ def weight(name: str, probabilities: np.ndarray) -> np.ndarray:
     if name == "entropy":
         return entropy(probabilities) / np.log(num_classes)
     raise ValueError(f"unknown uncertainty measure {name!r}; choose one of: {', '.join(WEIGHTS)}")
-
-
-WEIGHTS = ("least_confidence", "margin", "entropy")
 
 
 class UncertaintyStrategy(base.ScoredStrategy):
