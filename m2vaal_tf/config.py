@@ -1,5 +1,8 @@
 """The experiment's settings as one frozen value, checked before anything is written.
 
+Importing it loads no TensorFlow (strategies, sizes and uncertainty measures are numpy-only), so a
+bad flag is reported at once.
+
 `flags.py` builds it from absl flags; Python users construct it directly. Checks that need the
 data (class range, pool size) live in `check_against_data`, called once the data set is loaded.
 """
@@ -7,12 +10,15 @@ import dataclasses
 import os
 from typing import Optional, Tuple
 
+from m2vaal_tf import strategies
 from m2vaal_tf.errors import ConfigError
+from m2vaal_tf.sizes import PRESETS
+from m2vaal_tf.strategies.uncertainty import WEIGHTS
+
+DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
 
 # Settings that fix which samples a run labels. A run resumed with any of them changed would
 # silently mix two experiments, so `ActivePool.load` refuses it.
-DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
-
 POOL_DEFINING_SETTINGS = (
     "dataset", "strategy", "initial_labeled", "initial_classes", "budget", "pool_subsample",
     "validation_size", "seed", "uncertainty",
@@ -58,8 +64,6 @@ class ExperimentConfig:
 
     def check(self) -> None:
         """Checks that need no data; raises ConfigError naming the flag."""
-        from m2vaal_tf import strategies  # Late import: strategies import TensorFlow.
-
         if self.strategy not in strategies.names():
             raise ConfigError(
                 f"--strategy={self.strategy!r} is not a known strategy; choose one of: "
@@ -71,12 +75,10 @@ class ExperimentConfig:
         for name in ("max_rounds", "pool_subsample", "validation_size"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name}={getattr(self, name)} must be 0 or more")
-        from m2vaal_tf.sizes import PRESETS
         if self.model_size not in PRESETS:
             raise ConfigError(f"--model_size={self.model_size!r} is not one of: {', '.join(PRESETS)}")
         if self.distribute not in DISTRIBUTE_CHOICES:
             raise ConfigError(f"--distribute={self.distribute!r} is not one of: {', '.join(DISTRIBUTE_CHOICES)}")
-        from m2vaal_tf.strategies.uncertainty import WEIGHTS
         if self.uncertainty not in WEIGHTS:
             raise ConfigError(f"--uncertainty={self.uncertainty!r} is not one of: {', '.join(WEIGHTS)}")
         if self.mc_samples < 2:

@@ -247,6 +247,15 @@ def labeled_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, see
                   deterministic=True).prefetch(tf.data.AUTOTUNE)
 
 
+def endless_image_batches(images: np.ndarray, batch_size: int, seed: int):
+    """Float image batches drawn from an endlessly repeated, reshuffled pool (the unlabelled side
+    of the generative learners' two-pool batches)."""
+    import tensorflow as tf
+    ds = tf.data.Dataset.from_tensor_slices(images)
+    ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).repeat().batch(batch_size)
+    return ds.map(lambda x: tf.cast(x, tf.float32), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
 def image_batches(images: np.ndarray, batch_size: int):
     """Unshuffled float image batches for prediction over a pool or test set."""
     import tensorflow as tf

@@ -21,10 +21,7 @@ def two_pool_dataset(labeled_images, labeled_labels, unlabeled_images, batch_siz
     """((labelled images, labels), unlabelled images) batches. One epoch is one pass over the
     labelled set; the unlabelled pool is drawn from a reshuffled endless stream alongside."""
     labeled = data.labeled_dataset(labeled_images, labeled_labels, batch_size, seed)
-    unlabeled = tf.data.Dataset.from_tensor_slices(unlabeled_images)
-    unlabeled = unlabeled.shuffle(len(unlabeled_images), seed=seed + 1, reshuffle_each_iteration=True).repeat()
-    unlabeled = unlabeled.batch(batch_size).map(lambda x: tf.cast(x, tf.float32),
-                                                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    unlabeled = data.endless_image_batches(unlabeled_images, batch_size, seed + 1)
     return tf.data.Dataset.zip((labeled, unlabeled)).prefetch(tf.data.AUTOTUNE)
 
 
