@@ -14,6 +14,7 @@ import os
 
 import tensorflow as tf
 
+from m2vaal_tf.config import DISTRIBUTE_CHOICES
 from m2vaal_tf.errors import ConfigError
 
 
@@ -34,7 +35,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
         if not cluster:
             raise ConfigError("--distribute=multi_worker: TF_CONFIG names no workers")
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ConfigError(f"--distribute={name!r} is not one of: auto, default, mirrored, multi_worker")
+    raise ConfigError(f"--distribute={name!r} is not one of: {', '.join(DISTRIBUTE_CHOICES)}")
 
 
 

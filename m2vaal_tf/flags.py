@@ -7,8 +7,10 @@ import sys
 
 from absl import flags
 
-from m2vaal_tf.config import ExperimentConfig
+from m2vaal_tf.config import DISTRIBUTE_CHOICES, ExperimentConfig
 from m2vaal_tf.errors import ConfigError
+from m2vaal_tf.sizes import PRESETS
+from m2vaal_tf.strategies.uncertainty import WEIGHTS
 
 FLAGS = flags.FLAGS
 
@@ -29,7 +31,7 @@ flags.DEFINE_integer("pool_subsample", 0, "Restrict the unlabelled pool to a ran
                      "(0 = the whole pool); for quick runs.")
 flags.DEFINE_integer("validation_size", 5000, "Training images held out as the validation set.")
 flags.DEFINE_integer("scoring_batch_size", 2048, "Batch size for scoring the pool and evaluating.")
-flags.DEFINE_enum("model_size", "small", ["small", "large"], "Network size preset: small (the seed's nets) or "
+flags.DEFINE_enum("model_size", "small", list(PRESETS), "Network size preset: small (the seed's nets) or "
                   "large (about 3M classifier parameters, protocol C).")
 flags.DEFINE_float("beta", 1.0, "Weight of the KL term of the β-VAE.")
 flags.DEFINE_float("adversary_weight", 1.0, "Weight of the VAE's adversarial loss (VAAL family).")
@@ -40,12 +42,12 @@ flags.DEFINE_bool("adversarial", True, "M2-VAAL: include the adversarial loss (e
                   "eq. 9, the same as --strategy=m2vaal_noadv.")
 flags.DEFINE_bool("classifier_gets_vae_grad", True, "M2-VAAL: let the decoder's gradient reach the classifier "
                   "through y' (the M2 idea: the unlabelled pool trains the classifier too).")
-flags.DEFINE_enum("distribute", "auto", ["auto", "default", "mirrored", "multi_worker"],
+flags.DEFINE_enum("distribute", "auto", list(DISTRIBUTE_CHOICES),
                   "tf.distribute strategy: auto (mirrored over 2+ GPUs, else default), default, mirrored, "
                   "multi_worker (cluster from TF_CONFIG).")
 flags.DEFINE_bool("jit_compile", False, "Compile train_step with XLA (single-device strategy only; Keras turns "
                   "XLA off under tf.distribute).")
-flags.DEFINE_enum("uncertainty", "least_confidence", ["least_confidence", "margin", "entropy"],
+flags.DEFINE_enum("uncertainty", "least_confidence", list(WEIGHTS),
                   "Uncertainty weight of --strategy=algorithm2.")
 flags.DEFINE_integer("mc_samples", 20, "Monte-Carlo dropout passes of --strategy=bald.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial labelled set, the model initialisation and the selection.")
