@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ star
 logging.getLogger("tensorflow").setLevel(logging.WARNING)
 
 from absl import app  # noqa: E402
+from absl import logging as absl_logging  # noqa: E402
 
 from m2vaal_tf import flags  # noqa: E402
 from m2vaal_tf.errors import UserError  # noqa: E402
@@ -20,6 +21,8 @@ from m2vaal_tf.errors import UserError  # noqa: E402
 def main(argv):
     if len(argv) > 1:
         flags.exit_with_error(f"unexpected arguments {' '.join(argv[1:])}; all settings are --flags")
+    if not flags.FLAGS["verbosity"].present:
+        absl_logging.set_verbosity(absl_logging.WARNING)  # TensorFlow's checkpointing logs INFO through absl.
     try:
         config = flags.to_config()
         from m2vaal_tf import experiment  # TensorFlow loads only once the flags are known to be good.

@@ -3,13 +3,13 @@ import os
 import tempfile
 
 
-def write_text(path: str, text: str) -> None:
-    """Writes `text` to `path` via a temporary file in the same directory, fsync and rename."""
+def write_bytes(path: str, content: bytes) -> None:
+    """Writes `content` to `path` via a temporary file in the same directory, fsync and rename."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_path, path)
@@ -17,3 +17,7 @@ def write_text(path: str, text: str) -> None:
         if os.path.exists(tmp_path):
             os.unlink(tmp_path)
         raise
+
+
+def write_text(path: str, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))

@@ -53,6 +53,8 @@ class ExperimentConfig:
     uncertainty: str = "least_confidence"
     mc_samples: int = 20
     seed: int = 0
+    projector_every: int = 1
+    projector_samples: int = 5000
     logdir: str = "logs"
     run_name: str = ""
     protocol: str = ""
@@ -72,7 +74,7 @@ class ExperimentConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name}={getattr(self, name)} must be at least 1")
-        for name in ("max_rounds", "pool_subsample", "validation_size"):
+        for name in ("max_rounds", "pool_subsample", "validation_size", "projector_every", "projector_samples"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name}={getattr(self, name)} must be 0 or more")
         if self.model_size not in PRESETS:

@@ -21,7 +21,7 @@ from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.oracle import SimulatedOracle
 from m2vaal_tf.pool import ActivePool
-from m2vaal_tf.summaries import RunSummaries
+from m2vaal_tf.summaries import RunSummaries, projector_sample
 
 
 def round_seed(seed: int, round_index: int) -> int:
@@ -87,7 +87,8 @@ class Experiment:
             out(f"{self.run_dir}: resuming at round {self.pool.next_round} "
                 f"with {len(self.pool.labeled_indices)} labelled samples")
         tf.config.experimental.enable_op_determinism()
-        summaries = RunSummaries(self.run_dir)
+        summaries = RunSummaries(self.run_dir, self.dataset.class_names)
+        summaries.hparams(config)
         try:
             while not self.pool.complete:
                 self._play_round(summaries, out)
@@ -147,15 +148,41 @@ class Experiment:
         record = pool.record_round(len(labeled), self.strategy.name, metrics, seconds, selected, new_labels)
         pool.save(self.pool_path)
         results.write_csv(pool.rounds, os.path.join(self.run_dir, "results.csv"))
+
+        start = time.perf_counter()
         summaries.round_scalars(record.labeled, {
             "accuracy/test": metrics["test_accuracy"], "accuracy/validation": metrics["validation_accuracy"],
             **{f"selection/{k.removeprefix('selected_')}": v for k, v in metrics.items() if k.startswith("selected_")},
             **{f"seconds/{phase}": s for phase, s in seconds.items()}})
+        summaries.training_curves(round_index * config.epochs, history)
+        summaries.reconstructions(record.labeled, learner, dataset.test_images, dataset.test_labels,
+                                  config.scoring_batch_size)
+        if len(selected):
+            summaries.queried_batch(record.labeled, dataset.pool_images[selected], new_labels,
+                                    learner.predict_proba(dataset.pool_images[selected], config.scoring_batch_size)
+                                    .argmax(axis=1))
+        if config.projector_every and (round_index % config.projector_every == 0 or final):
+            self._project(summaries, learner, round_index, labeled, labels, unlabeled, selected, new_labels, seed)
+        seconds["summaries"] = time.perf_counter() - start
+        summaries.round_scalars(record.labeled, {"seconds/summaries": seconds["summaries"]})
+
         out(f"round {round_index}: labeled={record.labeled} test_acc={metrics['test_accuracy']:.4f} "
             f"val_acc={metrics['validation_accuracy']:.4f} | "
             + " ".join(f"{phase} {s:.1f}s" for phase, s in seconds.items())
             + (f" | queried {len(selected)}, {metrics['selected_misclassified']:.0%} misclassified"
                if len(selected) else " | final round"))
+
+    def _project(self, summaries: RunSummaries, learner, round_index: int, labeled, labels, unlabeled,
+                 selected, selected_labels, seed: int) -> None:
+        """The round's latent space in the projector: the labelled set the round trained on, the
+        queried batch, and a sample of the rest of the pool (drawn from its own stream, so logging
+        does not change what is selected)."""
+        indices, status = projector_sample(labeled, np.asarray(selected, dtype=np.int64), unlabeled,
+                                           self.config.projector_samples, np.random.default_rng([seed, 0x9E0]))
+        true_labels = np.concatenate([labels, selected_labels, self.dataset.pool_labels[indices[len(labels) + len(
+            selected):]]]).astype(np.int64)
+        summaries.projector(round_index, learner, self.dataset.pool_images, indices, status, true_labels,
+                            self.config.uncertainty, self.config.scoring_batch_size)
 
     def _accuracy(self, learner, images: np.ndarray, labels: np.ndarray) -> float:
         predictions = learner.predict_proba(images, self.config.scoring_batch_size).argmax(axis=1)

@@ -51,6 +51,10 @@ flags.DEFINE_enum("uncertainty", "least_confidence", list(WEIGHTS),
                   "Uncertainty weight of --strategy=algorithm2.")
 flags.DEFINE_integer("mc_samples", 20, "Monte-Carlo dropout passes of --strategy=bald.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial labelled set, the model initialisation and the selection.")
+flags.DEFINE_integer("projector_every", 1, "Write the TensorBoard embedding projector every this many rounds "
+                     "(and in the final round); 0 = never.")
+flags.DEFINE_integer("projector_samples", 5000, "Unlabelled pool samples shown in the projector next to the "
+                     "labelled set (the queried batch is always among them).")
 flags.DEFINE_string("logdir", "logs", "Root directory of run directories (TensorBoard --logdir).")
 flags.DEFINE_string("run_name", "", "Run directory name under --logdir (default: <protocol>_<strategy>_seed<seed>).")
 flags.DEFINE_string("protocol", "", "Protocol label used in the default run name (e.g. A, B, C).")
@@ -78,7 +82,8 @@ def to_config(flag_values=FLAGS) -> ExperimentConfig:
         disc_steps=flag_values.disc_steps, adversarial=flag_values.adversarial,
         classifier_gets_vae_grad=flag_values.classifier_gets_vae_grad, distribute=flag_values.distribute,
         jit_compile=flag_values.jit_compile, uncertainty=flag_values.uncertainty,
-        mc_samples=flag_values.mc_samples, seed=flag_values.seed, logdir=flag_values.logdir,
+        mc_samples=flag_values.mc_samples, seed=flag_values.seed, projector_every=flag_values.projector_every,
+        projector_samples=flag_values.projector_samples, logdir=flag_values.logdir,
         run_name=flag_values.run_name, protocol=flag_values.protocol, resume=flag_values.resume,
         progress=flag_values.progress)
 

@@ -138,6 +138,17 @@ class AdversarialLearner(Learner):
         """The latent code D reads: [μ, y'] for M2-VAAL (the seed's Algorithms 1 and 2), μ for VAAL."""
         return self.predict_in_batches(self._code, images, batch_size)
 
+    def reconstruct(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+        """uint8 reconstructions decoded from the mean code [μ, side] (the seed's Figure 3)."""
+        return self.predict_in_batches(self._reconstruction, images, batch_size)
+
+    @tf.function(reduce_retracing=True)
+    def _reconstruction(self, images):
+        mean, _ = self.encoder(images, training=False)
+        logits = self.decoder(self._decoder_code(mean, self.side_information(images, training=False)),
+                              training=False)
+        return tf.cast(tf.round(tf.sigmoid(logits) * 255.0), tf.uint8)
+
     @tf.function(reduce_retracing=True)
     def _code(self, images):
         mean, _ = self.encoder(images, training=False)

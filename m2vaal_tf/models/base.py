@@ -49,4 +49,8 @@ class Learner(keras.Model):
 
     @staticmethod
     def predict_in_batches(function, images: np.ndarray, batch_size: int) -> np.ndarray:
-        return np.concatenate([function(batch).numpy() for batch in data.image_batches(images, batch_size)])
+        """`function` over the images batch by batch, traced once per learner for any number of
+        images: its graph is made for the pipeline's spec, whose batch dimension is open."""
+        batches = data.image_batches(images, batch_size)
+        graph = function.get_concrete_function(batches.element_spec)
+        return np.concatenate([graph(batch).numpy() for batch in batches])
