@@ -12,6 +12,7 @@ from typing import Optional, Tuple
 
 from m2vaal_tf import strategies
 from m2vaal_tf.errors import ConfigError
+from m2vaal_tf.oracle import ORACLES
 from m2vaal_tf.sizes import PRESETS
 from m2vaal_tf.strategies.uncertainty import WEIGHTS
 
@@ -53,6 +54,9 @@ class ExperimentConfig:
     uncertainty: str = "least_confidence"
     mc_samples: int = 20
     seed: int = 0
+    oracle: str = "simulated"
+    image_size: int = 28
+    export: bool = False
     projector_every: int = 1
     projector_samples: int = 5000
     logdir: str = "logs"
@@ -83,6 +87,13 @@ class ExperimentConfig:
             raise ConfigError(f"--distribute={self.distribute!r} is not one of: {', '.join(DISTRIBUTE_CHOICES)}")
         if self.uncertainty not in WEIGHTS:
             raise ConfigError(f"--uncertainty={self.uncertainty!r} is not one of: {', '.join(WEIGHTS)}")
+        if self.oracle not in ORACLES:
+            raise ConfigError(f"--oracle={self.oracle!r} is not one of: {', '.join(ORACLES)}")
+        if self.oracle == "files" and self.distribute == "multi_worker":
+            raise ConfigError("--oracle=files needs one process to ask and wait; it does not run with "
+                              "--distribute=multi_worker")
+        if self.image_size < 8:
+            raise ConfigError(f"--image_size={self.image_size} must be at least 8")
         if self.mc_samples < 2:
             raise ConfigError(f"--mc_samples={self.mc_samples} must be at least 2")
         for name in ("beta", "adversary_weight"):

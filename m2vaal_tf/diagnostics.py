@@ -9,11 +9,10 @@ import numpy as np
 from m2vaal_tf.strategies import greedy
 
 
-def selected_batch(learner, dataset, labeled, selected, labels, batch_size: int) -> dict:
-    """Misclassified fraction (the round's classifier against the oracle's labels), class
-    histogram, and mean distance from each queried image to its nearest labelled image."""
+def selected_batch(dataset, labeled, selected, labels, predicted) -> dict:
+    """Misclassified fraction (the round's predictions `predicted` against the oracle's labels),
+    class histogram, and mean distance from each queried image to its nearest labelled image."""
     images = dataset.pool_images
-    predicted = learner.predict_proba(images[selected], batch_size).argmax(axis=1)
     distances = greedy.reduce_distances(_pixels(images[selected]), _pixels(images[labeled]), reduce="min")
     counts = np.bincount(labels, minlength=dataset.num_classes)
     return {"selected_misclassified": float(np.mean(predicted != labels)),

@@ -9,6 +9,7 @@ from absl import flags
 
 from m2vaal_tf.config import DISTRIBUTE_CHOICES, ExperimentConfig
 from m2vaal_tf.errors import ConfigError
+from m2vaal_tf.oracle import ORACLES
 from m2vaal_tf.sizes import PRESETS
 from m2vaal_tf.strategies.uncertainty import WEIGHTS
 
@@ -51,6 +52,11 @@ flags.DEFINE_enum("uncertainty", "least_confidence", list(WEIGHTS),
                   "Uncertainty weight of --strategy=algorithm2.")
 flags.DEFINE_integer("mc_samples", 20, "Monte-Carlo dropout passes of --strategy=bald.")
 flags.DEFINE_integer("seed", 0, "Seed of the initial labelled set, the model initialisation and the selection.")
+flags.DEFINE_enum("oracle", "simulated", list(ORACLES), "Who labels the queries: simulated (the data set's "
+                  "labels) or files (a person fills in logs/<run>/queries/round_<k>/labels.csv, then --resume).")
+flags.DEFINE_integer("image_size", 28, "--dataset=folder:DIR: images are resized to this size (square).")
+flags.DEFINE_bool("export", False, "Write a SavedModel after every round to logs/<run>/export/round_<k> "
+                  "(and export/latest) for scoring new images.")
 flags.DEFINE_integer("projector_every", 1, "Write the TensorBoard embedding projector every this many rounds "
                      "(and in the final round); 0 = never.")
 flags.DEFINE_integer("projector_samples", 5000, "Unlabelled pool samples shown in the projector next to the "
@@ -82,7 +88,8 @@ def to_config(flag_values=FLAGS) -> ExperimentConfig:
         disc_steps=flag_values.disc_steps, adversarial=flag_values.adversarial,
         classifier_gets_vae_grad=flag_values.classifier_gets_vae_grad, distribute=flag_values.distribute,
         jit_compile=flag_values.jit_compile, uncertainty=flag_values.uncertainty,
-        mc_samples=flag_values.mc_samples, seed=flag_values.seed, projector_every=flag_values.projector_every,
+        mc_samples=flag_values.mc_samples, seed=flag_values.seed, oracle=flag_values.oracle,
+        image_size=flag_values.image_size, export=flag_values.export, projector_every=flag_values.projector_every,
         projector_samples=flag_values.projector_samples, logdir=flag_values.logdir,
         run_name=flag_values.run_name, protocol=flag_values.protocol, resume=flag_values.resume,
         progress=flag_values.progress)

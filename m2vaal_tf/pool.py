@@ -33,14 +33,29 @@ class RoundRecord:
     finished_at: str
 
 
+@dataclasses.dataclass(frozen=True)
+class PendingQuery:
+    """A round that has trained and selected its batch, waiting for the oracle's labels: what the
+    round's record will hold, plus the model's guesses (the misclassified diagnostic needs them
+    once the labels are in, when the model may be long gone)."""
+    round: int
+    labeled: int
+    strategy: str
+    metrics: Dict[str, float]
+    seconds: Dict[str, float]
+    selected: List[int]
+    predicted: List[int]
+
+
 class ActivePool:
     def __init__(self, settings: dict, initial_indices, initial_labels, candidates,
-                 rounds: Optional[List[RoundRecord]] = None):
+                 rounds: Optional[List[RoundRecord]] = None, pending: Optional[PendingQuery] = None):
         self.settings = dict(settings)
         self.initial_indices = [int(i) for i in initial_indices]
         self.initial_labels = [int(y) for y in initial_labels]
         self.candidates = [int(i) for i in candidates]
         self.rounds: List[RoundRecord] = list(rounds or [])
+        self.pending = pending
 
     # -- derived views ------------------------------------------------------------------------
 
@@ -72,17 +87,31 @@ class ActivePool:
 
     # -- changes ----------------------------------------------------------------------------
 
+    def ask(self, labeled: int, strategy: str, metrics: Dict[str, float], seconds: Dict[str, float],
+            selected, predicted) -> PendingQuery:
+        """Records the round's query as pending; `answer` completes the round."""
+        self._check_selection([int(i) for i in selected])
+        self.pending = PendingQuery(
+            round=self.next_round, labeled=labeled, strategy=strategy,
+            metrics={k: float(v) for k, v in metrics.items()}, seconds={k: float(v) for k, v in seconds.items()},
+            selected=[int(i) for i in selected], predicted=[int(c) for c in predicted])
+        return self.pending
+
+    def answer(self, labels, extra_metrics: Dict[str, float]) -> RoundRecord:
+        """Completes the pending round with the oracle's labels."""
+        query = self.pending
+        record = self.record_round(query.labeled, query.strategy, {**query.metrics, **extra_metrics},
+                                   query.seconds, query.selected, labels)
+        self.pending = None
+        return record
+
     def record_round(self, labeled: int, strategy: str, metrics: Dict[str, float],
                      seconds: Dict[str, float], selected, labels) -> RoundRecord:
         selected = [int(i) for i in selected]
         labels = [int(y) for y in labels]
         if len(selected) != len(labels):
             raise ValueError(f"{len(selected)} selected samples but {len(labels)} labels")
-        if len(set(selected)) != len(selected):
-            raise ValueError("the selected batch contains duplicates")
-        not_candidates = set(selected) - set(self.unlabeled_indices.tolist())
-        if not_candidates:
-            raise ValueError(f"selected indices {sorted(not_candidates)[:5]} are not unlabelled candidates")
+        self._check_selection(selected)
         record = RoundRecord(
             round=self.next_round, labeled=labeled, strategy=strategy,
             metrics={k: float(v) for k, v in metrics.items()},
@@ -91,6 +120,13 @@ class ActivePool:
             finished_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
         self.rounds.append(record)
         return record
+
+    def _check_selection(self, selected: List[int]) -> None:
+        if len(set(selected)) != len(selected):
+            raise ValueError("the selected batch contains duplicates")
+        not_candidates = set(selected) - set(self.unlabeled_indices.tolist())
+        if not_candidates:
+            raise ValueError(f"selected indices {sorted(not_candidates)[:5]} are not unlabelled candidates")
 
     # -- persistence ------------------------------------------------------------------------
 
@@ -101,6 +137,7 @@ class ActivePool:
             "initial": {"indices": self.initial_indices, "labels": self.initial_labels},
             "candidates": self.candidates,
             "rounds": [dataclasses.asdict(r) for r in self.rounds],
+            "pending": dataclasses.asdict(self.pending) if self.pending else None,
         }, indent=1)
 
     def save(self, path: str) -> None:
@@ -116,7 +153,8 @@ class ActivePool:
                 raise DataError(f"{path}: format version {state.get('format_version')} is not "
                                 f"{FORMAT_VERSION}")
             pool = cls(state["settings"], state["initial"]["indices"], state["initial"]["labels"],
-                       state["candidates"], [RoundRecord(**r) for r in state["rounds"]])
+                       state["candidates"], [RoundRecord(**r) for r in state["rounds"]],
+                       PendingQuery(**state["pending"]) if state.get("pending") else None)
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise DataError(f"{path}: cannot read the saved pool ({e})") from e
         changed = {k: (pool.settings.get(k), v) for k, v in expected_settings.items()

@@ -22,7 +22,7 @@ from m2vaal_tf import image_grid, projector
 from m2vaal_tf.strategies import uncertainty
 
 # Settings that say where and how a run is logged, not what it is: left out of the HParams table.
-NOT_HPARAMS = ("data_dir", "logdir", "run_name", "resume", "progress", "scoring_batch_size",
+NOT_HPARAMS = ("data_dir", "logdir", "run_name", "resume", "progress", "scoring_batch_size", "oracle", "export",
                "projector_every", "projector_samples")
 HPARAMS_METRICS = {"accuracy/test": "test accuracy", "accuracy/validation": "validation accuracy",
                    "selection/misclassified": "queried misclassified"}

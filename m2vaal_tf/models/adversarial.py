@@ -130,30 +130,27 @@ class AdversarialLearner(Learner):
 
     training_data = staticmethod(two_pool_dataset)
 
-    def labeled_probability(self, images: np.ndarray, batch_size: int) -> np.ndarray:
-        """D's probability that each image is labelled; the b lowest are queried."""
-        return self.predict_in_batches(self._labeled_probability, images, batch_size)[:, 0]
-
-    def embed(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+    @tf.function(reduce_retracing=True)
+    def code(self, images):
         """The latent code D reads: [μ, y'] for M2-VAAL (the seed's Algorithms 1 and 2), μ for VAAL."""
-        return self.predict_in_batches(self._code, images, batch_size)
-
-    def reconstruct(self, images: np.ndarray, batch_size: int) -> np.ndarray:
-        """uint8 reconstructions decoded from the mean code [μ, side] (the seed's Figure 3)."""
-        return self.predict_in_batches(self._reconstruction, images, batch_size)
+        mean, _ = self.encoder(images, training=False)
+        return self._discriminator_code(mean, self.side_information(images, training=False))
 
     @tf.function(reduce_retracing=True)
-    def _reconstruction(self, images):
+    def discriminator_probability(self, images):
+        """[batch, 1]: D's probability that each image is labelled; the b lowest are queried."""
+        return tf.sigmoid(self.discriminator(self.code(images), training=False))
+
+    @tf.function(reduce_retracing=True)
+    def reconstruction(self, images):
+        """uint8 reconstructions decoded from the mean code [μ, side] (the seed's Figure 3)."""
         mean, _ = self.encoder(images, training=False)
         logits = self.decoder(self._decoder_code(mean, self.side_information(images, training=False)),
                               training=False)
         return tf.cast(tf.round(tf.sigmoid(logits) * 255.0), tf.uint8)
 
-    @tf.function(reduce_retracing=True)
-    def _code(self, images):
-        mean, _ = self.encoder(images, training=False)
-        return self._discriminator_code(mean, self.side_information(images, training=False))
+    def labeled_probability(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+        return self.predict_in_batches(self.discriminator_probability, images, batch_size)[:, 0]
 
-    @tf.function(reduce_retracing=True)
-    def _labeled_probability(self, images):
-        return tf.sigmoid(self.discriminator(self._code(images), training=False))
+    def reconstruct(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+        return self.predict_in_batches(self.reconstruction, images, batch_size)

@@ -22,30 +22,36 @@ class Learner(keras.Model):
     def class_logits(self, images, training):
         raise NotImplementedError
 
-    def embed(self, images: np.ndarray, batch_size: int) -> np.ndarray:
-        """The space the diversity strategies measure distances in: here the classifier's
-        penultimate features (k-center coreset); the VAAL family overrides it with its latent code."""
-        return self.predict_in_batches(self._features, images, batch_size)
-
-    def sample_probabilities(self, images: np.ndarray, batch_size: int, samples: int) -> np.ndarray:
-        """[samples, N, classes] probabilities with dropout on (Monte-Carlo dropout, for BALD)."""
-        return np.stack([self.predict_in_batches(self._dropout_probabilities, images, batch_size)
-                         for _ in range(samples)])
+    # Graph functions of an image batch (raw pixel values, any batch size): what the numpy methods
+    # below run batch by batch, and what an exported SavedModel serves (`export.py`).
 
     @tf.function(reduce_retracing=True)
-    def _features(self, images):
+    def probabilities(self, images):
+        """Class probabilities."""
+        return tf.nn.softmax(self.class_logits(images, training=False))
+
+    @tf.function(reduce_retracing=True)
+    def code(self, images):
+        """The space the diversity strategies measure distances in: here the classifier's
+        penultimate features (k-center coreset); the VAAL family overrides it with its latent code."""
         return self.feature_network(images, training=False)
 
     @tf.function(reduce_retracing=True)
     def _dropout_probabilities(self, images):
         return tf.nn.softmax(self.class_logits(images, training=True))
 
-    def predict_proba(self, images: np.ndarray, batch_size: int) -> np.ndarray:
-        return self.predict_in_batches(self._probabilities, images, batch_size)
+    # numpy in, numpy out, in batches
 
-    @tf.function(reduce_retracing=True)
-    def _probabilities(self, images):
-        return tf.nn.softmax(self.class_logits(images, training=False))
+    def predict_proba(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+        return self.predict_in_batches(self.probabilities, images, batch_size)
+
+    def embed(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+        return self.predict_in_batches(self.code, images, batch_size)
+
+    def sample_probabilities(self, images: np.ndarray, batch_size: int, samples: int) -> np.ndarray:
+        """[samples, N, classes] probabilities with dropout on (Monte-Carlo dropout, for BALD)."""
+        return np.stack([self.predict_in_batches(self._dropout_probabilities, images, batch_size)
+                         for _ in range(samples)])
 
     @staticmethod
     def predict_in_batches(function, images: np.ndarray, batch_size: int) -> np.ndarray:

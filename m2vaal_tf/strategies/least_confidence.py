@@ -5,4 +5,4 @@ from m2vaal_tf.strategies import base, uncertainty
 @base.register
 class LeastConfidence(uncertainty.UncertaintyStrategy):
     name = "least_confidence"
-    measure = uncertainty.least_confidence
+    measure = "least_confidence"

@@ -5,4 +5,4 @@ from m2vaal_tf.strategies import base, uncertainty
 @base.register
 class Margin(uncertainty.UncertaintyStrategy):
     name = "margin"
-    measure = uncertainty.margin
+    measure = "margin"
