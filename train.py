@@ -14,13 +14,13 @@ logging.getLogger("tensorflow").setLevel(logging.WARNING)
 from absl import app  # noqa: E402
 from absl import logging as absl_logging  # noqa: E402
 
-from m2vaal_tf import flags  # noqa: E402
+from m2vaal_tf import cli, flags  # noqa: E402
 from m2vaal_tf.errors import UserError  # noqa: E402
 
 
 def main(argv):
     if len(argv) > 1:
-        flags.exit_with_error(f"unexpected arguments {' '.join(argv[1:])}; all settings are --flags")
+        cli.exit_with_error(f"unexpected arguments {' '.join(argv[1:])}; all settings are --flags")
     if not flags.FLAGS["verbosity"].present:
         absl_logging.set_verbosity(absl_logging.WARNING)  # TensorFlow's checkpointing logs INFO through absl.
     try:
@@ -28,11 +28,11 @@ def main(argv):
         from m2vaal_tf import experiment  # TensorFlow loads only once the flags are known to be good.
         run = experiment.prepare(config)
     except UserError as e:
-        flags.exit_with_error(str(e))
+        cli.exit_with_error(str(e))
     print(f"run {config.run_dir}: strategy={config.strategy} data={config.dataset} "
           f"pool={len(run.pool.unlabeled_indices)} labelled={len(run.pool.labeled_indices)}")
     run.run(flags_text=flags.flagfile_text(config))
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=flags.parse_or_exit)
+    app.run(main, flags_parser=cli.parse_or_exit)

@@ -2,7 +2,6 @@
 
 Only `train.py` imports this module; the library takes the config, never reads FLAGS.
 """
-import os
 import sys
 
 from absl import flags
@@ -111,17 +110,3 @@ def flagfile_text(config: ExperimentConfig, flag_values=FLAGS) -> str:
         else:
             lines.append(f"--{flag.name}={value}")
     return "\n".join(lines) + "\n"
-
-
-def exit_with_error(message: str) -> None:
-    """Reports a user error on one line of stderr and exits 2, the usage-error status."""
-    print(f"{os.path.basename(sys.argv[0])}: error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def parse_or_exit(argv):
-    """absl flag parser for `app.run` that reports a bad flag like any other user error."""
-    try:
-        return FLAGS(argv)
-    except flags.Error as e:
-        exit_with_error(str(e))
