@@ -1,7 +1,8 @@
 """Command-line driver: `python train.py --flagfile=configs/quickstart.cfg`.
 
 Flags -> ExperimentConfig -> experiment. A problem with a flag, file or data set is reported on
-one line and exits with status 2 before anything is written.
+one line and exits with status 2, before anything is written (or, for a labels file given on
+--resume, without recording anything).
 """
 import logging
 import os
@@ -27,11 +28,11 @@ def main(argv):
         config = flags.to_config()
         from m2vaal_tf import experiment  # TensorFlow loads only once the flags are known to be good.
         run = experiment.prepare(config)
-    except UserError as e:
+        print(f"run {config.run_dir}: strategy={config.strategy} data={config.dataset} "
+              f"pool={len(run.pool.unlabeled_indices)} labelled={len(run.pool.labeled_indices)}")
+        run.run(flags_text=flags.flagfile_text(config))
+    except UserError as e:  # e.g. a labels file with problems: nothing was recorded
         cli.exit_with_error(str(e))
-    print(f"run {config.run_dir}: strategy={config.strategy} data={config.dataset} "
-          f"pool={len(run.pool.unlabeled_indices)} labelled={len(run.pool.labeled_indices)}")
-    run.run(flags_text=flags.flagfile_text(config))
 
 
 if __name__ == "__main__":
