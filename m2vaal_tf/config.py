@@ -104,8 +104,8 @@ class ExperimentConfig:
                               f"--disc_steps={self.disc_steps} at least 1")
         if self.learning_rate <= 0:
             raise ConfigError(f"--learning_rate={self.learning_rate} must be positive")
-        if self.max_labeled < self.initial_labeled:
-            raise ConfigError(
+        if self.max_labeled < self.initial_labeled and not self.dataset.startswith("folder:"):
+            raise ConfigError(  # A folder data set's initial set is its labelled images: checked with the data.
                 f"--max_labeled={self.max_labeled} is below --initial_labeled={self.initial_labeled}")
         if len(set(self.initial_classes)) != len(self.initial_classes):
             raise ConfigError(f"--initial_classes={_join(self.initial_classes)} lists a class twice")
@@ -116,6 +116,9 @@ class ExperimentConfig:
 
     def check_against_data(self, num_classes: int, pool_size: int) -> None:
         """Checks that need the loaded data set's class count and pool size."""
+        if self.max_labeled < self.initial_labeled:
+            raise ConfigError(f"--max_labeled={self.max_labeled} is below the {self.initial_labeled} initially "
+                              "labelled samples")
         out_of_range = [c for c in self.initial_classes if c >= num_classes]
         if out_of_range:
             raise ConfigError(

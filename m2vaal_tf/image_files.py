@@ -4,6 +4,7 @@ Used by `--dataset=folder:DIR` and by the score CLI. Files that cannot be decode
 problems for the caller to report, never dropped silently.
 """
 import os
+import re
 from typing import List, Sequence, Tuple
 
 import numpy as np
@@ -25,12 +26,18 @@ def decode(paths: Sequence[str]) -> Tuple[List[np.ndarray], List[str], List[Tupl
         try:
             image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False).numpy()
         except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as e:
-            problems.append((path, e.message.splitlines()[0] if e.message else type(e).__name__))
+            problems.append((path, _reason(e)))
             continue
         channels = image.shape[-1]
         images.append(image[..., :1] if channels in (1, 2) else image[..., :3])
         kept.append(path)
     return images, kept, problems
+
+
+def _reason(error) -> str:
+    """TensorFlow's error message without its op and device decorations."""
+    message = re.sub(r"\{\{.*?\}\}|\[Op:.*", "", (error.message or "").splitlines()[0] if error.message else "")
+    return message.strip() or type(error).__name__
 
 
 def conform(images, size: Tuple[int, int], channels: int) -> np.ndarray:
