@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test data clean-venv
+.PHONY: demo test bench results data clean-venv
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,19 @@ demo: $(STAMP) data
 
 test: $(STAMP) data
 	$(BIN)/python -m pytest -q tests
+
+# Benchmark tables (about 15 minutes on 2 cores): train step and scoring images/s, selection time
+# vs pool size, TensorBoard summaries per round, seconds per round and peak memory per strategy.
+bench: $(STAMP) data
+	$(BIN)/python bench/train_step.py --repeats 3
+	$(BIN)/python bench/selection.py --sizes 10000,55000,200000
+	$(BIN)/python bench/summaries.py
+	$(BIN)/python bench/rounds.py
+
+# The runs behind docs/RESULTS.md (hours on 2 cores; resumable), with the plots extra.
+results: $(STAMP) data
+	$(BIN)/pip install --quiet -e '.[plots]'
+	scripts/results.sh
 
 clean-venv:
 	rm -rf $(VENV)

@@ -21,5 +21,5 @@ setup(
         "absl-py~=2.1",
         "numpy>=1.26,<2.5",
     ],
-    extras_require={"test": ["pytest>=8"]},
+    extras_require={"test": ["pytest>=8"], "plots": ["matplotlib>=3.8"]},
 )

@@ -100,13 +100,14 @@ def flagfile_text(config: ExperimentConfig, flag_values=FLAGS) -> str:
     for flag in flag_values.get_flags_for_module(sys.modules[__name__]):
         if flag.name in _NOT_SAVED:
             continue
-        value = config.resolved_run_name if flag.name == "run_name" else flag.value
+        # The config's values, not the command line's: `compare` runs many configs from one command line.
+        value = config.resolved_run_name if flag.name == "run_name" else getattr(config, flag.name)
         if value is None:
             continue
         if isinstance(value, bool):
             lines.append(f"--{flag.name}" if value else f"--no{flag.name}")
-        elif isinstance(value, list):
-            lines.append(f"--{flag.name}={','.join(value)}")
+        elif isinstance(value, (list, tuple)):
+            lines.append(f"--{flag.name}={','.join(map(str, value))}")
         else:
             lines.append(f"--{flag.name}={value}")
     return "\n".join(lines) + "\n"

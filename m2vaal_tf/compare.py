@@ -1,0 +1,103 @@
+"""A grid of runs (strategies × seeds) and its summary:
+
+  python -m m2vaal_tf.compare --flagfile=configs/protocol_b.cfg --strategies=random,m2vaal --seeds=0,1,2
+
+Takes every `train.py` flag. Each (strategy, seed) is an ordinary run under --logdir with the
+default name `<protocol>_<strategy>_seed<seed>`, inspectable and resumable like any other: a
+finished run is skipped, an unfinished one resumed, so the command can be stopped and restarted.
+The summary goes to `--summary_dir` (default `<logdir>/<protocol>_summary/`):
+
+  curves.csv          mean and std (over seeds, ddof 1) of test accuracy per labelled count
+  summary.md          the same as a table, and per strategy the normalised area under the curve,
+                      the queried batches' misclassified fraction and seconds per run
+  learning_curves.png mean ± std bands (needs `pip install -e .[plots]`; skipped without it)
+"""
+import dataclasses
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags as absl_flags  # noqa: E402
+from absl import logging as absl_logging  # noqa: E402
+
+from m2vaal_tf import atomic, cli, curves, flags, plots, strategies  # noqa: E402
+from m2vaal_tf.errors import ConfigError, UserError  # noqa: E402
+from m2vaal_tf.pool import ActivePool  # noqa: E402
+
+FLAGS = absl_flags.FLAGS
+
+
+def define_flags():
+    absl_flags.DEFINE_list("strategies", None, "Strategies to compare, e.g. random,entropy,m2vaal.")
+    absl_flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds to run each strategy with.")
+    absl_flags.DEFINE_string("summary_dir", "", "Where the summary goes (default <logdir>/<protocol>_summary).")
+    absl_flags.mark_flag_as_required("strategies")
+
+
+def grid(base, strategy_names, seeds):
+    """The configs of the grid, checked before any run starts."""
+    if base.run_name:
+        raise ConfigError("--run_name names one run; compare names each run <protocol>_<strategy>_seed<seed>")
+    unknown = [s for s in strategy_names if s not in strategies.names()]
+    if unknown:
+        raise ConfigError(f"--strategies: {', '.join(unknown)} unknown; choose from: {', '.join(strategies.names())}")
+    try:
+        seed_values = [int(s) for s in seeds]
+    except ValueError:
+        raise ConfigError(f"--seeds={','.join(seeds)} must be comma-separated integers") from None
+    return [dataclasses.replace(base, strategy=s, seed=seed) for s in strategy_names for seed in seed_values]
+
+
+def run_all(configs, out=print):
+    """Plays every run of the grid that is not finished yet."""
+    import keras
+
+    from m2vaal_tf import experiment
+    for number, config in enumerate(configs, start=1):
+        label = f"[{number}/{len(configs)}] {config.resolved_run_name}"
+        pool_path = ActivePool.path_in(config.run_dir)
+        config = dataclasses.replace(config, resume=os.path.exists(pool_path))
+        run = experiment.prepare(config)
+        if run.pool.complete:
+            out(f"{label}: finished before, skipped")
+            continue
+        start = time.perf_counter()
+        out(f"{label}: {'resuming' if config.resume else 'starting'}")
+        run.run(flags_text=flags.flagfile_text(config), out=lambda line: out(f"  {line}"))
+        out(f"{label}: done in {time.perf_counter() - start:.0f}s")
+        keras.backend.clear_session()  # each run builds its own models; free the previous ones
+
+
+def write_summary(configs, directory: str, title: str) -> list:
+    collected = [curves.read_curve(c.run_dir, c.strategy, c.seed) for c in configs]
+    summaries = curves.summarise(collected)
+    os.makedirs(directory, exist_ok=True)
+    atomic.write_text(os.path.join(directory, "curves.csv"), curves.curves_csv(summaries))
+    atomic.write_text(os.path.join(directory, "summary.md"), f"# {title}\n\n" + curves.markdown(summaries))
+    written = plots.learning_curves(summaries, os.path.join(directory, "learning_curves.png"), title)
+    return [os.path.join(directory, n) for n in ("curves.csv", "summary.md")] + ([written] if written else [])
+
+
+def main(argv):
+    if len(argv) > 1:
+        cli.exit_with_error(f"unexpected arguments {' '.join(argv[1:])}; all settings are --flags")
+    if not FLAGS["verbosity"].present:
+        absl_logging.set_verbosity(absl_logging.WARNING)
+    try:
+        base = flags.to_config()
+        configs = grid(base, FLAGS.strategies, FLAGS.seeds)
+        run_all(configs)
+        protocol = base.protocol or "compare"
+        directory = FLAGS.summary_dir or os.path.join(base.logdir, f"{protocol}_summary")
+        written = write_summary(configs, directory, f"Protocol {protocol}: {len(FLAGS.seeds)} seed(s)")
+    except UserError as e:
+        cli.exit_with_error(str(e))
+    print(open(os.path.join(directory, "summary.md"), encoding="utf-8").read())
+    print("wrote " + ", ".join(written) + ("" if len(written) == 3 else
+                                           " (no plot: pip install -e .[plots] for matplotlib)"))
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main, flags_parser=cli.parse_or_exit)

@@ -1,0 +1,106 @@
+"""Learning curves of finished runs, aggregated over seeds: mean ± std test accuracy per labelled
+count, the normalised area under the curve, and what each strategy's queries looked like.
+
+Read from each run's `pool.json`, the run's single source of truth; numpy only.
+"""
+import dataclasses
+import json
+import os
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Curve:
+    strategy: str
+    seed: int
+    labeled: np.ndarray
+    test_accuracy: np.ndarray
+    misclassified: np.ndarray  # of each queried batch, by the round's model (one fewer than rounds)
+    seconds: float  # training, evaluation and selection time of all rounds
+
+
+def read_curve(run_dir: str, strategy: str, seed: int) -> Curve:
+    with open(os.path.join(run_dir, "pool.json"), encoding="utf-8") as f:
+        rounds = json.load(f)["rounds"]
+    return Curve(strategy=strategy, seed=seed,
+                 labeled=np.array([r["labeled"] for r in rounds]),
+                 test_accuracy=np.array([r["metrics"]["test_accuracy"] for r in rounds]),
+                 misclassified=np.array([r["metrics"]["selected_misclassified"] for r in rounds if r["selected"]]),
+                 seconds=float(sum(sum(r["seconds"].values()) for r in rounds)))
+
+
+def normalised_auc(labeled: np.ndarray, accuracy: np.ndarray) -> float:
+    """Area under accuracy-vs-labelled (trapezoids) over the labelled range: the mean accuracy
+    along the curve, in [0, 1], comparable between protocols."""
+    if len(labeled) < 2:
+        return float(accuracy[0])
+    return float(np.trapezoid(accuracy, labeled) / (labeled[-1] - labeled[0]))
+
+
+def _mean_std(values: Sequence[float]):
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class StrategySummary:
+    strategy: str
+    seeds: List[int]
+    labeled: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    auc_mean: float
+    auc_std: float
+    first_query_misclassified: float  # mean over seeds: what the first batch looked like
+    misclassified: float  # mean over seeds and rounds
+    seconds: float  # mean per run
+
+
+def summarise(curves: Sequence[Curve]) -> List[StrategySummary]:
+    """One summary per strategy, in the order strategies first appear; seeds must share labelled counts."""
+    by_strategy: Dict[str, List[Curve]] = {}
+    for curve in curves:
+        by_strategy.setdefault(curve.strategy, []).append(curve)
+    summaries = []
+    for strategy, runs in by_strategy.items():
+        length = min(len(c.labeled) for c in runs)
+        labeled = runs[0].labeled[:length]
+        if any(not np.array_equal(c.labeled[:length], labeled) for c in runs):
+            raise ValueError(f"{strategy}: the seeds' runs have different labelled counts")
+        accuracy = np.stack([c.test_accuracy[:length] for c in runs])
+        auc_mean, auc_std = _mean_std([normalised_auc(labeled, a) for a in accuracy])
+        summaries.append(StrategySummary(
+            strategy=strategy, seeds=[c.seed for c in runs], labeled=labeled, mean=accuracy.mean(axis=0),
+            std=accuracy.std(axis=0, ddof=1) if len(runs) > 1 else np.zeros(length),
+            auc_mean=auc_mean, auc_std=auc_std,
+            first_query_misclassified=float(np.mean([c.misclassified[0] for c in runs if len(c.misclassified)]))
+            if any(len(c.misclassified) for c in runs) else float("nan"),
+            misclassified=float(np.mean(np.concatenate([c.misclassified for c in runs])))
+            if any(len(c.misclassified) for c in runs) else float("nan"),
+            seconds=float(np.mean([c.seconds for c in runs]))))
+    return summaries
+
+
+def curves_csv(summaries: Sequence[StrategySummary]) -> str:
+    lines = ["strategy,labeled,test_accuracy_mean,test_accuracy_std,seeds"]
+    for s in summaries:
+        lines += [f"{s.strategy},{n},{m:.4f},{d:.4f},{len(s.seeds)}" for n, m, d in zip(s.labeled, s.mean, s.std)]
+    return "\n".join(lines) + "\n"
+
+
+def markdown(summaries: Sequence[StrategySummary]) -> str:
+    """Two tables: mean ± std test accuracy per labelled count, and AUC / queries / time per strategy."""
+    counts = sorted({int(n) for s in summaries for n in s.labeled})
+    lines = ["| strategy | " + " | ".join(str(n) for n in counts) + " |",
+             "|---|" + "---|" * len(counts)]
+    for s in summaries:
+        cells = {int(n): f"{m:.3f} ± {d:.3f}" for n, m, d in zip(s.labeled, s.mean, s.std)}
+        lines.append(f"| {s.strategy} | " + " | ".join(cells.get(n, "") for n in counts) + " |")
+    lines += ["", "| strategy | AUC (normalised) | first query misclassified | all queries misclassified "
+              "| seconds per run | seeds |", "|---|---|---|---|---|---|"]
+    for s in sorted(summaries, key=lambda s: -s.auc_mean):
+        lines.append(f"| {s.strategy} | {s.auc_mean:.4f} ± {s.auc_std:.4f} | {s.first_query_misclassified:.0%} "
+                     f"| {s.misclassified:.0%} | {s.seconds:.0f} | {','.join(map(str, s.seeds))} |")
+    return "\n".join(lines) + "\n"
