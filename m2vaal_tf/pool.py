@@ -20,30 +20,28 @@ FORMAT_VERSION = 1
 
 
 @dataclasses.dataclass(frozen=True)
-class RoundRecord:
-    """One round: the model trained on `labeled` samples, its metrics, and the batch it queried
-    (empty for the final round, which only trains and evaluates)."""
+class _PlayedRound:
+    """What a round has done once it has trained, evaluated and chosen its batch."""
     round: int
     labeled: int
     strategy: str
     metrics: Dict[str, float]
     seconds: Dict[str, float]
     selected: List[int]
+
+
+@dataclasses.dataclass(frozen=True)
+class RoundRecord(_PlayedRound):
+    """One round: the model trained on `labeled` samples, its metrics, and the batch it queried
+    (empty for the final round, which only trains and evaluates) with the oracle's labels."""
     labels: List[int]
     finished_at: str
 
 
 @dataclasses.dataclass(frozen=True)
-class PendingQuery:
-    """A round that has trained and selected its batch, waiting for the oracle's labels: what the
-    round's record will hold, plus the model's guesses (the misclassified diagnostic needs them
-    once the labels are in, when the model may be long gone)."""
-    round: int
-    labeled: int
-    strategy: str
-    metrics: Dict[str, float]
-    seconds: Dict[str, float]
-    selected: List[int]
+class PendingQuery(_PlayedRound):
+    """A round waiting for the oracle's labels, with the model's guesses (the misclassified
+    diagnostic needs them once the labels are in, when the model may be long gone)."""
     predicted: List[int]
 
 
