@@ -12,7 +12,7 @@ Data set specs (`--dataset`):
   tfds:NAME       any TFDS image classification data set with 'train' and 'test' splits.
   folder:DIR      a user's images: DIR/labeled/<class>/ (the seed set; class names are the folder
                   names), DIR/unlabeled/ (the pool, labels unknown) and optionally DIR/test/<class>/;
-                  see `_load_folder`.
+                  see `folder_data.py`.
 """
 import dataclasses
 import gzip
@@ -188,89 +188,16 @@ def _load_tfds(name: str, data_dir: Optional[str]):
     return (*arrays, tuple(label.names))
 
 
-FOLDER_VALIDATION_FRACTION = 0.2
-
-
 def _warn_on_stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
-
-
-def _load_folder(directory: str, image_size: int, validation_size: int, warn) -> Dataset:
-    """DIR/labeled/<class>/*, DIR/unlabeled/*, optional DIR/test/<class>/*, resized to
-    `image_size`² and grey unless some image is in colour.
-
-    The validation set is held out of the labelled images: `validation_size` of them, at most a
-    fifth (a seed set is small, and most of it must stay for training). Without DIR/test the test
-    set is empty and only validation accuracy is reported."""
-    import hashlib
-
-    from m2vaal_tf import image_files
-    spec = f"folder:{directory}"
-    labeled_root, unlabeled_root = os.path.join(directory, "labeled"), os.path.join(directory, "unlabeled")
-    for required in (labeled_root, unlabeled_root):
-        if not os.path.isdir(required):
-            raise DataError(f"--dataset={spec}: no directory {required}; expected DIR/labeled/<class>/ images, "
-                            "DIR/unlabeled/ images and optionally DIR/test/<class>/ images")
-    class_names = tuple(sorted(d for d in os.listdir(labeled_root) if os.path.isdir(os.path.join(labeled_root, d))))
-    if len(class_names) < 2:
-        raise DataError(f"--dataset={spec}: {labeled_root} has {len(class_names)} class folder(s); at least 2 "
-                        "are needed, one per class, named by the class")
-
-    def labeled_files(root):
-        paths, labels = [], []
-        for label, name in enumerate(class_names):
-            found = image_files.list_images(os.path.join(root, name)) if os.path.isdir(os.path.join(root, name)) else []
-            paths += found
-            labels += [label] * len(found)
-        return paths, labels
-
-    seed_paths, seed_labels = labeled_files(labeled_root)
-    pool_paths = image_files.list_images(unlabeled_root)
-    test_root = os.path.join(directory, "test")
-    test_paths, test_labels = labeled_files(test_root) if os.path.isdir(test_root) else ([], [])
-    if os.path.isdir(test_root):
-        unknown = sorted(set(os.listdir(test_root)) - set(class_names))
-        if unknown:
-            raise DataError(f"--dataset={spec}: {test_root} has class folder(s) {', '.join(unknown)} that "
-                            f"{labeled_root} does not have")
-    decoded, problems = {}, []
-    for part, paths in (("seed", seed_paths), ("pool", pool_paths), ("test", test_paths)):
-        images, kept, bad = image_files.decode(paths)
-        decoded[part] = (images, set(kept))
-        problems += bad
-    if problems:
-        warn(f"--dataset={spec}: skipped {len(problems)} unreadable image(s): "
-             + "; ".join(f"{path} ({reason})" for path, reason in problems))
-    channels = 3 if any(image.shape[-1] == 3 for images, _ in decoded.values() for image in images) else 1
-    size = (image_size, image_size)
-    arrays = {part: image_files.conform(images, size, channels) for part, (images, _) in decoded.items()}
-    seed_labels = np.array([y for p, y in zip(seed_paths, seed_labels) if p in decoded["seed"][1]], np.int64)
-    test_labels = np.array([y for p, y in zip(test_paths, test_labels) if p in decoded["test"][1]], np.int64)
-    seed_sources = [p for p in seed_paths if p in decoded["seed"][1]]
-    pool_sources = [p for p in pool_paths if p in decoded["pool"][1]]
-    if len(arrays["pool"]) == 0:
-        raise DataError(f"--dataset={spec}: {unlabeled_root} holds no readable image")
-    held_out = min(validation_size, int(len(seed_labels) * FOLDER_VALIDATION_FRACTION))
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(seed_labels))
-    val, train = np.sort(order[:held_out]), np.sort(order[held_out:])
-    if len(train) == 0 or held_out == 0:
-        raise DataError(f"--dataset={spec}: {len(seed_labels)} labelled image(s) cannot give both a training "
-                        "and a validation set; label a few more")
-    pool_images = np.concatenate([arrays["seed"][train], arrays["pool"]])
-    pool_labels = np.concatenate([seed_labels[train], np.full(len(arrays["pool"]), -1, np.int64)])
-    sources = tuple(os.path.relpath(p, directory) for p in [seed_sources[i] for i in train] + pool_sources)
-    digest = hashlib.sha1("\n".join(sources + (str(image_size), str(held_out))).encode()).hexdigest()[:16]
-    return Dataset(name=spec, pool_images=pool_images, pool_labels=pool_labels,
-                   val_images=arrays["seed"][val], val_labels=seed_labels[val],
-                   test_images=arrays["test"], test_labels=test_labels, class_names=class_names,
-                   seed_indices=np.arange(len(train)), pool_sources=sources, fingerprint=digest)
 
 
 def load_dataset(spec: str = "fashion_mnist", data_dir: Optional[str] = None,
                  validation_size: int = 5000, image_size: int = 28, warn=None) -> Dataset:
     """Loads a data set by spec and splits its training part into pool and validation set."""
     if spec.startswith("folder:") and len(spec) > 7:
-        return _load_folder(spec[7:], image_size, validation_size, warn or _warn_on_stderr)
+        from m2vaal_tf import folder_data
+        return folder_data.load(spec[7:], image_size, validation_size, warn or _warn_on_stderr)
     if spec == "fashion_mnist":
         train_x, train_y, test_x, test_y = read_idx_directory(locate_fashion_mnist(data_dir))
         class_names = FASHION_MNIST_CLASSES

@@ -176,8 +176,8 @@ class Experiment:
 
         start = time.perf_counter()
         summaries.round_scalars(len(labeled), {
-            **{f"accuracy/{k.removesuffix('_accuracy')}": v for k, v in metrics.items()
-               if k.endswith("_accuracy") and not np.isnan(v)},
+            **{f"accuracy/{split}": metrics[f"{split}_accuracy"] for split in ("test", "validation")
+               if not np.isnan(metrics[f"{split}_accuracy"])},
             **{f"seconds/{phase}": s for phase, s in seconds.items()}})
         summaries.training_curves(round_index * config.epochs, history)
         figure_images, figure_labels = ((dataset.test_images, dataset.test_labels) if len(dataset.test_labels)
