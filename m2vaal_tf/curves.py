@@ -18,16 +18,35 @@ class Curve:
     labeled: np.ndarray
     test_accuracy: np.ndarray
     misclassified: np.ndarray  # of each queried batch, by the round's model (one fewer than rounds)
+    queried_labels: np.ndarray  # the oracle's labels of every queried sample
+    initial_labels: np.ndarray
     seconds: float  # training, evaluation and selection time of all rounds
+
+    @property
+    def class_balance(self) -> float:
+        """Entropy of the queried samples' class histogram over log(classes): 1 = as many of each
+        class, 0 = a single class. Classes are those labelled anywhere in the run."""
+        classes = int(max(self.queried_labels.max(initial=0), self.initial_labels.max(initial=0))) + 1
+        counts = np.bincount(self.queried_labels, minlength=classes)
+        p = counts[counts > 0] / counts.sum()
+        return float(-(p * np.log(p)).sum() / np.log(classes))
+
+    @property
+    def new_class_fraction(self) -> float:
+        """Fraction of the queried samples from classes the initial labelled set lacked (protocol B)."""
+        return float(np.mean(~np.isin(self.queried_labels, self.initial_labels)))
 
 
 def read_curve(run_dir: str, strategy: str, seed: int) -> Curve:
     with open(os.path.join(run_dir, "pool.json"), encoding="utf-8") as f:
-        rounds = json.load(f)["rounds"]
+        state = json.load(f)
+    rounds = state["rounds"]
     return Curve(strategy=strategy, seed=seed,
                  labeled=np.array([r["labeled"] for r in rounds]),
                  test_accuracy=np.array([r["metrics"]["test_accuracy"] for r in rounds]),
                  misclassified=np.array([r["metrics"]["selected_misclassified"] for r in rounds if r["selected"]]),
+                 queried_labels=np.array([y for r in rounds for y in r["labels"]], dtype=np.int64),
+                 initial_labels=np.array(state["initial"]["labels"], dtype=np.int64),
                  seconds=float(sum(sum(r["seconds"].values()) for r in rounds)))
 
 
@@ -55,6 +74,8 @@ class StrategySummary:
     auc_std: float
     first_query_misclassified: float  # mean over seeds: what the first batch looked like
     misclassified: float  # mean over seeds and rounds
+    class_balance: float  # mean over seeds
+    new_class_fraction: float  # mean over seeds
     seconds: float  # mean per run
 
 
@@ -79,6 +100,8 @@ def summarise(curves: Sequence[Curve]) -> List[StrategySummary]:
             if any(len(c.misclassified) for c in runs) else float("nan"),
             misclassified=float(np.mean(np.concatenate([c.misclassified for c in runs])))
             if any(len(c.misclassified) for c in runs) else float("nan"),
+            class_balance=float(np.mean([c.class_balance for c in runs])),
+            new_class_fraction=float(np.mean([c.new_class_fraction for c in runs])),
             seconds=float(np.mean([c.seconds for c in runs]))))
     return summaries
 
@@ -99,8 +122,10 @@ def markdown(summaries: Sequence[StrategySummary]) -> str:
         cells = {int(n): f"{m:.3f} ± {d:.3f}" for n, m, d in zip(s.labeled, s.mean, s.std)}
         lines.append(f"| {s.strategy} | " + " | ".join(cells.get(n, "") for n in counts) + " |")
     lines += ["", "| strategy | AUC (normalised) | first query misclassified | all queries misclassified "
-              "| seconds per run | seeds |", "|---|---|---|---|---|---|"]
+              "| queries' class balance | queries from classes new to the initial set | seconds per run | seeds |",
+              "|---|---|---|---|---|---|---|---|"]
     for s in sorted(summaries, key=lambda s: -s.auc_mean):
         lines.append(f"| {s.strategy} | {s.auc_mean:.4f} ± {s.auc_std:.4f} | {s.first_query_misclassified:.0%} "
-                     f"| {s.misclassified:.0%} | {s.seconds:.0f} | {','.join(map(str, s.seeds))} |")
+                     f"| {s.misclassified:.0%} | {s.class_balance:.2f} | {s.new_class_fraction:.0%} | {s.seconds:.0f} "
+                     f"| {','.join(map(str, s.seeds))} |")
     return "\n".join(lines) + "\n"

@@ -20,8 +20,16 @@ def test_normalised_auc_is_the_mean_accuracy_along_the_curve():
     assert curves.normalised_auc(np.array([50]), np.array([0.4])) == pytest.approx(0.4)
 
 
-def curve(strategy, seed, accuracy, labeled=(100, 200, 300), misclassified=(0.5, 0.25)):
-    return curves.Curve(strategy, seed, np.array(labeled), np.array(accuracy), np.array(misclassified), 10.0)
+def curve(strategy, seed, accuracy, labeled=(100, 200, 300), misclassified=(0.5, 0.25), queried=(0, 1, 2, 3)):
+    return curves.Curve(strategy, seed, np.array(labeled), np.array(accuracy), np.array(misclassified),
+                        np.array(queried), np.array([0, 1]), 10.0)
+
+
+def test_query_class_balance_and_new_classes():
+    balanced = curve("random", 0, [0.5, 0.6, 0.7], queried=(0, 1, 2, 3))
+    assert balanced.class_balance == pytest.approx(1.0) and balanced.new_class_fraction == pytest.approx(0.5)
+    one_class = curve("m2vaal", 0, [0.5, 0.6, 0.7], queried=(3, 3, 3, 3))
+    assert one_class.class_balance == pytest.approx(0.0) and one_class.new_class_fraction == pytest.approx(1.0)
 
 
 def test_summary_over_seeds():
