@@ -21,7 +21,7 @@ demo: $(STAMP) data
 test: $(STAMP) data
 	$(BIN)/python -m pytest -q tests
 
-# Benchmark tables (about 15 minutes on 2 cores): train step and scoring images/s, selection time
+# Benchmark tables (about 17 minutes on 2 cores): train step and scoring images/s, selection time
 # vs pool size, TensorBoard summaries per round, seconds per round and peak memory per strategy.
 bench: $(STAMP) data
 	$(BIN)/python bench/train_step.py --repeats 3
