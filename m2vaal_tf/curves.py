@@ -63,6 +63,11 @@ def _mean_std(values: Sequence[float]):
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
+def _mean_or_nan(values) -> float:
+    """The mean, or NaN when there is nothing to average (a run that never queried)."""
+    return float(np.mean(values)) if len(values) else float("nan")
+
+
 @dataclasses.dataclass(frozen=True)
 class StrategySummary:
     strategy: str
@@ -96,10 +101,8 @@ def summarise(curves: Sequence[Curve]) -> List[StrategySummary]:
             strategy=strategy, seeds=[c.seed for c in runs], labeled=labeled, mean=accuracy.mean(axis=0),
             std=accuracy.std(axis=0, ddof=1) if len(runs) > 1 else np.zeros(length),
             auc_mean=auc_mean, auc_std=auc_std,
-            first_query_misclassified=float(np.mean([c.misclassified[0] for c in runs if len(c.misclassified)]))
-            if any(len(c.misclassified) for c in runs) else float("nan"),
-            misclassified=float(np.mean(np.concatenate([c.misclassified for c in runs])))
-            if any(len(c.misclassified) for c in runs) else float("nan"),
+            first_query_misclassified=_mean_or_nan([c.misclassified[0] for c in runs if len(c.misclassified)]),
+            misclassified=_mean_or_nan(np.concatenate([c.misclassified for c in runs])),
             class_balance=float(np.mean([c.class_balance for c in runs])),
             new_class_fraction=float(np.mean([c.new_class_fraction for c in runs])),
             seconds=float(np.mean([c.seconds for c in runs]))))
