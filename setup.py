@@ -22,4 +22,9 @@ setup(
         "numpy>=1.26,<2.5",
     ],
     extras_require={"test": ["pytest>=8"], "plots": ["matplotlib>=3.8"]},
+    entry_points={"console_scripts": [
+        "m2vaal-train = m2vaal_tf.train:run",
+        "m2vaal-compare = m2vaal_tf.compare:run",
+        "m2vaal-score = m2vaal_tf.score:run",
+    ]},
 )

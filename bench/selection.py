@@ -19,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from m2vaal_tf import strategies  # noqa: E402
+from m2vaal_tf.config import ExperimentConfig  # noqa: E402
 
 STRATEGIES = ("algorithm1", "algorithm2", "coreset")
 
@@ -29,17 +30,16 @@ class PrecomputedOutputs:
     def __init__(self, probabilities, embeddings):
         self.probabilities, self.embeddings = probabilities, embeddings
 
-    def predict_proba(self, images, batch_size):
+    def predict_proba(self, images, batch_size=None):
         return self.probabilities[images[:, 0]]
 
-    def embed(self, images, batch_size):
+    def embed(self, images, batch_size=None):
         return self.embeddings[images[:, 0]]
 
 
 def real_codes(size):
     import keras
     from m2vaal_tf import data, models
-    from m2vaal_tf.config import ExperimentConfig
     dataset = data.load_dataset("fashion_mnist")
     keras.utils.set_random_seed(0)
     model = models.build("m2vaal", ExperimentConfig(strategy="m2vaal"), dataset.image_shape, dataset.num_classes, 1)
@@ -84,7 +84,7 @@ def main():
                     labeled=labeled, labels=labels[:args.labeled], rng=np.random.default_rng(0))
                 tracemalloc.start()
                 start = time.perf_counter()
-                selected = strategies.get(name).select(context, args.budget)
+                selected = strategies.create(ExperimentConfig(strategy=name)).select(context, args.budget)
                 times.append(time.perf_counter() - start)
                 peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
                 tracemalloc.stop()

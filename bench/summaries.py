@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 
 from m2vaal_tf import data, models  # noqa: E402
 from m2vaal_tf.config import ExperimentConfig  # noqa: E402
-from m2vaal_tf.summaries import RunSummaries, projector_sample  # noqa: E402
+from m2vaal_tf.reporting.summaries import RunSummaries, projector_sample  # noqa: E402
 
 
 def time_round(summaries, learner, dataset, labeled_count, samples, budget, round_index, rng):
@@ -34,14 +34,14 @@ def time_round(summaries, learner, dataset, labeled_count, samples, budget, roun
     summaries.training_curves(round_index * 20, {"task_loss": [1.0] * 20, "vae_loss": [1.0] * 20})
     seconds["scalars"] = time.perf_counter() - start
     start = time.perf_counter()
-    summaries.reconstructions(labeled_count, learner, dataset.test_images, dataset.test_labels, 2048)
-    predicted = learner.predict_proba(dataset.pool_images[selected], 2048).argmax(axis=1)
+    summaries.reconstructions(labeled_count, learner, dataset.test_images, dataset.test_labels)
+    predicted = learner.predict_proba(dataset.pool_images[selected]).argmax(axis=1)
     summaries.queried_batch(labeled_count, dataset.pool_images[selected], dataset.pool_labels[selected], predicted)
     seconds["images"] = time.perf_counter() - start
     start = time.perf_counter()
     indices, status = projector_sample(labeled, selected, unlabeled, samples, rng)
     summaries.projector(round_index, learner, dataset.pool_images, indices, status, dataset.pool_labels[indices],
-                        "least_confidence", 2048)
+                        "least_confidence")
     seconds["projector"] = time.perf_counter() - start
     return seconds
 

@@ -48,11 +48,11 @@ def main():
         step_rates.append(2 * n / (time.perf_counter() - start))
 
     pool = dataset.pool_images
-    model.labeled_probability(pool[:4096], 2048)  # warm-up
+    model.labeled_probability(pool[:4096])  # warm-up
     score_rates = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        model.labeled_probability(pool, 2048)
+        model.labeled_probability(pool)
         score_rates.append(len(pool) / (time.perf_counter() - start))
 
     breakdown = []

@@ -16,14 +16,12 @@ import dataclasses
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import flags as absl_flags
 
-from absl import app, flags as absl_flags  # noqa: E402
-from absl import logging as absl_logging  # noqa: E402
-
-from m2vaal_tf import atomic, cli, curves, flags, plots, strategies  # noqa: E402
-from m2vaal_tf.errors import ConfigError, UserError  # noqa: E402
-from m2vaal_tf.pool import ActivePool  # noqa: E402
+from m2vaal_tf import atomic, cli, flags, strategies
+from m2vaal_tf.errors import ConfigError, UserError
+from m2vaal_tf.pool import ActivePool
+from m2vaal_tf.reporting import curves, plots
 
 FLAGS = absl_flags.FLAGS
 
@@ -80,13 +78,12 @@ def write_summary(configs, directory: str, title: str) -> list:
 
 
 def main(argv):
-    if len(argv) > 1:
-        cli.exit_with_error(f"unexpected arguments {' '.join(argv[1:])}; all settings are --flags")
-    if not FLAGS["verbosity"].present:
-        absl_logging.set_verbosity(absl_logging.WARNING)
+    cli.reject_arguments(argv)
+    cli.quiet_logging()
     try:
         base = flags.to_config()
         configs = grid(base, FLAGS.strategies, FLAGS.seeds)
+        cli.start_tensorflow()
         run_all(configs)
         protocol = base.protocol or "compare"
         directory = FLAGS.summary_dir or os.path.join(base.logdir, f"{protocol}_summary")
@@ -98,6 +95,11 @@ def main(argv):
                                            " (no plot: pip install -e .[plots] for matplotlib)"))
 
 
-if __name__ == "__main__":
+def run():
+    """Console-script entry point (`m2vaal-compare`)."""
     define_flags()
-    app.run(main, flags_parser=cli.parse_or_exit)
+    cli.run_program(main, flags, __name__)
+
+
+if __name__ == "__main__":
+    run()

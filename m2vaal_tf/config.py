@@ -1,14 +1,18 @@
 """The experiment's settings as one frozen value, checked before anything is written.
 
-Importing it loads no TensorFlow (strategies, sizes and uncertainty measures are numpy-only), so a
-bad flag is reported at once.
+Each setting is declared once, as a field of `ExperimentConfig` made by `setting(...)`: its default,
+its help text, its choices and lower bound, and its roles (written to flags.txt, defining the pool,
+shown as an HParam). `flags.py` builds the command line from these fields, the pool check, flags.txt
+and the HParams table read the same roles, and `check()` applies the choices and bounds, so adding a
+setting is adding a field.
 
-`flags.py` builds it from absl flags; Python users construct it directly. Checks that need the
-data (class range, pool size) live in `check_against_data`, called once the data set is loaded.
+Importing it loads no TensorFlow (strategies, sizes and uncertainty measures are numpy-only), so a
+bad flag is reported at once. Checks that need the data (class range, pool size) live in
+`check_against_data`, called once the data set is loaded.
 """
 import dataclasses
 import os
-from typing import Optional, Tuple
+from typing import Callable, Optional, Sequence, Tuple, Union
 
 from m2vaal_tf import strategies
 from m2vaal_tf.errors import ConfigError
@@ -18,90 +22,109 @@ from m2vaal_tf.strategies.uncertainty import WEIGHTS
 
 DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
 
-# Settings that fix which samples a run labels. A run resumed with any of them changed would
-# silently mix two experiments, so `ActivePool.load` refuses it.
-POOL_DEFINING_SETTINGS = (
-    "dataset", "strategy", "initial_labeled", "initial_classes", "budget", "pool_subsample",
-    "validation_size", "seed", "uncertainty",
-)
+Choices = Union[Sequence[str], Callable[[], Sequence[str]]]
+
+
+def setting(default, help: str, *, choices: Optional[Choices] = None, minimum=None, saved: bool = True,
+            defines_pool: bool = False, hparam: bool = True):
+    """A config field with everything the command line, flags.txt, the pool check and HParams need.
+
+    choices       the allowed values, or a function returning them (the strategy registry grows)
+    minimum       the smallest allowed value of a number
+    saved         written to the run's flags.txt (False: describes one invocation, e.g. --resume)
+    defines_pool  fixes which samples a run labels: a run resumed with it changed is refused,
+                  since it would silently mix two experiments
+    hparam        a column of the HParams table (False: where and how a run is logged, not what it is)
+    """
+    return dataclasses.field(default=default, metadata=dict(
+        help=help, choices=choices, minimum=minimum, saved=saved, defines_pool=defines_pool, hparam=hparam))
+
+
+def choices_of(field: dataclasses.Field) -> Optional[Tuple[str, ...]]:
+    choices = field.metadata.get("choices")
+    return tuple(choices() if callable(choices) else choices) if choices is not None else None
 
 
 @dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
-    dataset: str = "fashion_mnist"
-    data_dir: Optional[str] = None
-    strategy: str = "entropy"
-    initial_labeled: int = 1000
-    initial_classes: Tuple[int, ...] = ()
-    budget: int = 1000
-    max_labeled: int = 8000
-    max_rounds: int = 0
-    epochs: int = 20
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    pool_subsample: int = 0
-    validation_size: int = 5000
-    scoring_batch_size: int = 2048
-    model_size: str = "small"
-    beta: float = 1.0
-    adversary_weight: float = 1.0
-    vae_steps: int = 0
-    disc_steps: int = 1
-    adversarial: bool = True
-    classifier_gets_vae_grad: bool = True
-    distribute: str = "auto"
-    jit_compile: bool = False
-    uncertainty: str = "least_confidence"
-    mc_samples: int = 20
-    seed: int = 0
-    oracle: str = "simulated"
-    image_size: int = 28
-    export: bool = False
-    projector_every: int = 1
-    projector_samples: int = 5000
-    logdir: str = "logs"
-    run_name: str = ""
-    protocol: str = ""
-    resume: bool = False
-    progress: bool = False
+    dataset: str = setting(
+        "fashion_mnist", "Data set: fashion_mnist, idx:DIR (four MNIST-style IDX files), tfds:NAME (a TFDS "
+        "image classification data set) or folder:DIR (your images; see README).", defines_pool=True)
+    data_dir: Optional[str] = setting(
+        None, "Directory holding the data set's files (Fashion-MNIST IDX files, or the TFDS data directory). "
+        "Default: /usr/share/datasets/fashion-mnist, then the Keras cache.", hparam=False)
+    strategy: str = setting("entropy", "Acquisition strategy (see README for the list).",
+                            choices=strategies.names, defines_pool=True)
+    initial_labeled: int = setting(1000, "Size of the initial labelled set, drawn at random.", minimum=1,
+                                   defines_pool=True)
+    initial_classes: Tuple[int, ...] = setting(
+        (), "Draw the initial labelled set only from these classes, e.g. 2,4,7.", defines_pool=True)
+    budget: int = setting(1000, "Samples queried per round.", minimum=1, defines_pool=True)
+    max_labeled: int = setting(8000, "Stop once this many samples are labelled.", minimum=1)
+    max_rounds: int = setting(0, "Stop after this many rounds (0 = until --max_labeled).", minimum=0)
+    epochs: int = setting(20, "Training epochs per round (models are retrained from scratch every round).",
+                          minimum=1)
+    batch_size: int = setting(64, "Global training batch size.", minimum=1)
+    learning_rate: float = setting(1e-3, "Learning rate of the task learner (Adam).")
+    pool_subsample: int = setting(0, "Restrict the unlabelled pool to a random subset of this size (0 = the "
+                                  "whole pool); for quick runs.", minimum=0, defines_pool=True)
+    validation_size: int = setting(5000, "Training images held out as the validation set.", minimum=0,
+                                   defines_pool=True)
+    scoring_batch_size: int = setting(2048, "Batch size for scoring the pool and evaluating.", minimum=1,
+                                      hparam=False)
+    model_size: str = setting("small", "Network size preset: small (the seed's nets) or large (about 3M "
+                              "classifier parameters, protocol C).", choices=tuple(PRESETS))
+    beta: float = setting(1.0, "Weight of the KL term of the β-VAE.", minimum=0)
+    adversary_weight: float = setting(1.0, "Weight of the VAE's adversarial loss (VAAL family).", minimum=0)
+    vae_steps: int = setting(0, "VAE (M2-VAAL: joint) steps per iteration; 0 = the model's default (VAAL 2, "
+                             "as its official code; M2-VAAL and TA-VAAL 1).", minimum=0)
+    disc_steps: int = setting(1, "Discriminator steps per iteration (VAAL family).", minimum=1)
+    adversarial: bool = setting(True, "M2-VAAL: include the adversarial loss (eq. 8); --noadversarial gives "
+                                "eq. 9, the same as --strategy=m2vaal_noadv.")
+    classifier_gets_vae_grad: bool = setting(
+        True, "M2-VAAL: let the decoder's gradient reach the classifier through y' (the M2 idea: the "
+        "unlabelled pool trains the classifier too).")
+    distribute: str = setting("auto", "tf.distribute strategy: auto (mirrored over 2+ GPUs, else default), "
+                              "default, mirrored, multi_worker (cluster from TF_CONFIG).",
+                              choices=DISTRIBUTE_CHOICES)
+    jit_compile: bool = setting(False, "Compile train_step with XLA (single-device strategy only; Keras turns "
+                                "XLA off under tf.distribute).")
+    uncertainty: str = setting("least_confidence", "Uncertainty weight of --strategy=algorithm2 (and the "
+                               "exported score of strategies whose own score needs the whole pool).",
+                               choices=WEIGHTS, defines_pool=True)
+    mc_samples: int = setting(20, "Monte-Carlo dropout passes of --strategy=bald.", minimum=2)
+    seed: int = setting(0, "Seed of the initial labelled set, the model initialisation and the selection.",
+                        defines_pool=True)
+    oracle: str = setting("simulated", "Who labels the queries: simulated (the data set's labels) or files (a "
+                          "person fills in logs/<run>/queries/round_<k>/labels.csv, then --resume).",
+                          choices=ORACLES, hparam=False)
+    image_size: int = setting(28, "--dataset=folder:DIR: images are resized to this size (square).", minimum=8)
+    export: bool = setting(False, "Write a SavedModel after every round to logs/<run>/export/round_<k> (and "
+                           "export/latest) for scoring new images.", hparam=False)
+    projector_every: int = setting(1, "Write the TensorBoard embedding projector every this many rounds (and "
+                                   "in the final round); 0 = never.", minimum=0, hparam=False)
+    projector_samples: int = setting(5000, "Unlabelled pool samples shown in the projector next to the "
+                                     "labelled set (the queried batch is always among them).", minimum=0,
+                                     hparam=False)
+    logdir: str = setting("logs", "Root directory of run directories (TensorBoard --logdir).", hparam=False)
+    run_name: str = setting("", "Run directory name under --logdir (default: "
+                            "<protocol>_<strategy>_seed<seed>).", hparam=False)
+    protocol: str = setting("", "Protocol label used in the default run name (e.g. A, B, C).")
+    resume: bool = setting(False, "Continue the run in --logdir/--run_name from its last completed round.",
+                           saved=False, hparam=False)
+    progress: bool = setting(False, "Show Keras progress bars for every training epoch.", saved=False,
+                             hparam=False)
 
     def __post_init__(self):
         self.check()
 
     def check(self) -> None:
         """Checks that need no data; raises ConfigError naming the flag."""
-        if self.strategy not in strategies.names():
-            raise ConfigError(
-                f"--strategy={self.strategy!r} is not a known strategy; choose one of: "
-                f"{', '.join(strategies.names())}")
-        positive = ("initial_labeled", "budget", "max_labeled", "epochs", "batch_size", "scoring_batch_size")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ConfigError(f"--{name}={getattr(self, name)} must be at least 1")
-        for name in ("max_rounds", "pool_subsample", "validation_size", "projector_every", "projector_samples"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"--{name}={getattr(self, name)} must be 0 or more")
-        if self.model_size not in PRESETS:
-            raise ConfigError(f"--model_size={self.model_size!r} is not one of: {', '.join(PRESETS)}")
-        if self.distribute not in DISTRIBUTE_CHOICES:
-            raise ConfigError(f"--distribute={self.distribute!r} is not one of: {', '.join(DISTRIBUTE_CHOICES)}")
-        if self.uncertainty not in WEIGHTS:
-            raise ConfigError(f"--uncertainty={self.uncertainty!r} is not one of: {', '.join(WEIGHTS)}")
-        if self.oracle not in ORACLES:
-            raise ConfigError(f"--oracle={self.oracle!r} is not one of: {', '.join(ORACLES)}")
+        for field in dataclasses.fields(self):
+            _check_declared(field, getattr(self, field.name))
         if self.oracle == "files" and self.distribute == "multi_worker":
             raise ConfigError("--oracle=files needs one process to ask and wait; it does not run with "
                               "--distribute=multi_worker")
-        if self.image_size < 8:
-            raise ConfigError(f"--image_size={self.image_size} must be at least 8")
-        if self.mc_samples < 2:
-            raise ConfigError(f"--mc_samples={self.mc_samples} must be at least 2")
-        for name in ("beta", "adversary_weight"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"--{name}={getattr(self, name)} must be 0 or more")
-        if self.vae_steps < 0 or self.disc_steps < 1:
-            raise ConfigError(f"--vae_steps={self.vae_steps} must be 0 (the model's default) or more and "
-                              f"--disc_steps={self.disc_steps} at least 1")
         if self.learning_rate <= 0:
             raise ConfigError(f"--learning_rate={self.learning_rate} must be positive")
         if self.max_labeled < self.initial_labeled and not self.dataset.startswith("folder:"):
@@ -113,6 +136,16 @@ class ExperimentConfig:
             raise ConfigError(f"--initial_classes={_join(self.initial_classes)} has a negative class")
         if self.run_name and (os.sep in self.run_name or self.run_name in (".", "..")):
             raise ConfigError(f"--run_name={self.run_name!r} must be a plain directory name")
+
+    def with_seed_set(self, dataset_name: str, seed_count: int) -> "ExperimentConfig":
+        """A folder data set brings its labelled seed set: it is the initial labelled set."""
+        if self.initial_classes:
+            raise ConfigError(f"--initial_classes does not apply to --dataset={dataset_name}: its initial labelled "
+                              "set is the images of DIR/labeled")
+        if self.oracle == "simulated":
+            raise ConfigError(f"--oracle=simulated answers from the data set's labels, and the unlabelled images "
+                              f"of --dataset={dataset_name} have none; use --oracle=files")
+        return dataclasses.replace(self, initial_labeled=seed_count)
 
     def check_against_data(self, num_classes: int, pool_size: int) -> None:
         """Checks that need the loaded data set's class count and pool size."""
@@ -153,9 +186,29 @@ class ExperimentConfig:
     def run_dir(self) -> str:
         return os.path.join(self.logdir, self.resolved_run_name)
 
+    def hparams(self) -> dict:
+        """The settings that say what a run is (not where or how it is logged): the HParams table."""
+        return {name: getattr(self, name) for name in fields_with_role(type(self), "hparam")}
+
     def pool_settings(self) -> dict:
         """The settings stored with the pool and compared on resume."""
-        return {name: _jsonable(getattr(self, name)) for name in POOL_DEFINING_SETTINGS}
+        return {name: _jsonable(getattr(self, name)) for name in fields_with_role(type(self), "defines_pool")}
+
+
+def fields_with_role(config_class, role: str) -> Tuple[str, ...]:
+    """Names of the settings with `role` (saved, defines_pool, hparam), in declaration order."""
+    return tuple(f.name for f in dataclasses.fields(config_class) if f.metadata[role])
+
+
+def _check_declared(field: dataclasses.Field, value) -> None:
+    """The checks a field declares: its choices and its minimum."""
+    choices = choices_of(field)
+    if choices is not None and value not in choices:
+        raise ConfigError(f"--{field.name}={value!r} is not one of: {', '.join(choices)}")
+    minimum = field.metadata.get("minimum")
+    if minimum is not None and value < minimum:
+        bound = "0 or more" if minimum == 0 else f"at least {minimum}"
+        raise ConfigError(f"--{field.name}={value} must be {bound}")
 
 
 def _join(values) -> str:

@@ -8,22 +8,27 @@ every round seeded from (seed, round), reaches the same labelled set as an unint
 oracle that answers later (`--oracle=files`) stops the run at a pending query; `--resume`
 collects the answers and continues.
 """
+import contextlib
 import dataclasses
 import os
 import shutil
 import tempfile
 import time
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf import atomic, data, diagnostics, distribute, export, models, oracle, results, strategies
+from m2vaal_tf import atomic, distribute, export, models, oracle, strategies
 from m2vaal_tf.config import ExperimentConfig
+from m2vaal_tf.data import Dataset, load_dataset
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.pool import ActivePool
-from m2vaal_tf.summaries import RunSummaries, projector_sample
+from m2vaal_tf.reporting import diagnostics, results
+from m2vaal_tf.reporting.summaries import RunSummaries
+
+NOTHING = np.zeros(0, np.int64)
 
 
 def round_seed(seed: int, round_index: int) -> int:
@@ -31,12 +36,12 @@ def round_seed(seed: int, round_index: int) -> int:
     return int(np.random.SeedSequence([seed, round_index]).generate_state(1)[0] % (2**31 - 1))
 
 
-def prepare(config: ExperimentConfig, dataset: Optional[data.Dataset] = None) -> "Experiment":
+def prepare(config: ExperimentConfig, dataset: Optional[Dataset] = None) -> "Experiment":
     """Loads the data and checks the config against it and against the run directory; writes nothing."""
     if dataset is None:
-        dataset = data.load_dataset(config.dataset, config.data_dir, config.validation_size, config.image_size)
+        dataset = load_dataset(config.dataset, config.data_dir, config.validation_size, config.image_size)
     if dataset.seed_indices is not None:
-        config = _with_seed_set(config, dataset)
+        config = config.with_seed_set(dataset.name, len(dataset.seed_indices))
     config.check_against_data(dataset.num_classes, len(dataset.pool_labels))
     settings = config.pool_settings()
     if dataset.fingerprint:
@@ -51,37 +56,39 @@ def prepare(config: ExperimentConfig, dataset: Optional[data.Dataset] = None) ->
         if os.path.isdir(config.run_dir) and os.listdir(config.run_dir):
             raise ConfigError(f"--run_name={config.resolved_run_name}: {config.run_dir} exists and is not "
                               "an m2vaal_tf run (no pool.json); choose another --run_name or --logdir")
-        pool = _initial_pool(config, dataset, settings)
+        pool = ActivePool.draw(settings, dataset.pool_labels, dataset.seed_indices, config)
     return Experiment(config, dataset, pool)
 
 
-def _with_seed_set(config: ExperimentConfig, dataset: data.Dataset) -> ExperimentConfig:
-    """A folder data set brings its labelled seed set: it is the initial labelled set."""
-    if config.initial_classes:
-        raise ConfigError(f"--initial_classes does not apply to --dataset={dataset.name}: its initial labelled "
-                          "set is the images of DIR/labeled")
-    if config.oracle == "simulated":
-        raise ConfigError(f"--oracle=simulated answers from the data set's labels, and the unlabelled images of "
-                          f"--dataset={dataset.name} have none; use --oracle=files")
-    return dataclasses.replace(config, initial_labeled=len(dataset.seed_indices))
+@dataclasses.dataclass
+class PlayedRound:
+    """One round as its steps fill it in: trained learner, metrics, the chosen batch, timings."""
+    index: int
+    seed: int
+    labeled: np.ndarray
+    labels: np.ndarray
+    unlabeled: np.ndarray
+    final: bool
+    learner: Optional[models.Learner] = None
+    history: Dict[str, list] = dataclasses.field(default_factory=dict)
+    metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
+    seconds: Dict[str, float] = dataclasses.field(default_factory=dict)
+    selected: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
+    predicted: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
 
-
-def _initial_pool(config: ExperimentConfig, dataset: data.Dataset, settings: dict) -> ActivePool:
-    rng = np.random.default_rng([config.seed, 0x1417])
-    if dataset.seed_indices is not None:
-        labeled = dataset.seed_indices
-    else:
-        labeled = data.draw_initial_labeled(dataset.pool_labels, config.initial_labeled, config.initial_classes, rng)
-    candidates = data.draw_unlabeled_candidates(len(dataset.pool_labels), labeled, config.pool_subsample, rng)
-    return ActivePool(settings, labeled, dataset.pool_labels[labeled], candidates)
+    @contextlib.contextmanager
+    def timed(self, phase: str):
+        start = time.perf_counter()
+        yield
+        self.seconds[phase] = time.perf_counter() - start
 
 
 class Experiment:
-    def __init__(self, config: ExperimentConfig, dataset: data.Dataset, pool: ActivePool):
+    def __init__(self, config: ExperimentConfig, dataset: Dataset, pool: ActivePool):
         self.config = config
         self.dataset = dataset
         self.pool = pool
-        self.strategy = strategies.get(config.strategy)
+        self.strategy = strategies.create(config)
         self.distribution = distribute.make_strategy(config.distribute)
         self.run_dir = (config.run_dir if distribute.is_chief(config.distribute)
                         else tempfile.mkdtemp(prefix="m2vaal_tf-worker-"))
@@ -106,7 +113,7 @@ class Experiment:
             return self.pool
         tf.config.experimental.enable_op_determinism()
         summaries = RunSummaries(self.run_dir, self.dataset.class_names)
-        summaries.hparams(config)
+        summaries.hparams(config.hparams(), trial_id=config.resolved_run_name)
         try:
             if self.pool.pending:
                 query = self.pool.pending
@@ -130,73 +137,78 @@ class Experiment:
 
     def _play_round(self, summaries: RunSummaries, out: Callable[[str], None]) -> bool:
         """Trains, evaluates, and queries; returns False when the query's labels come later."""
-        config, dataset, pool = self.config, self.dataset, self.pool
-        round_index = pool.next_round
-        seed = round_seed(config.seed, round_index)
-        labeled, labels, unlabeled = pool.labeled_indices, pool.labels, pool.unlabeled_indices
-        seconds = {}
-
-        start = time.perf_counter()
-        keras.utils.set_random_seed(seed)
-        with self.distribution.scope():
-            learner = models.build(self.strategy.model_family, config, dataset.image_shape, dataset.num_classes,
-                                   round_index)
-        self._describe(learner, out)
-        training_data = learner.training_data(dataset.pool_images[labeled], labels,
-                                              dataset.pool_images[unlabeled], config.batch_size, seed)
-        history = distribute.fit(learner, training_data, config.epochs, verbose=1 if config.progress else 0)
-        seconds["train"] = time.perf_counter() - start
-
-        start = time.perf_counter()
-        metrics = {f"train_{name}": values[-1] for name, values in history.items()}
-        metrics["test_accuracy"] = self._accuracy(learner, dataset.test_images, dataset.test_labels)
-        metrics["validation_accuracy"] = self._accuracy(learner, dataset.val_images, dataset.val_labels)
-        seconds["evaluate"] = time.perf_counter() - start
-
-        final = (len(labeled) >= config.max_labeled or len(unlabeled) == 0
-                 or (config.max_rounds and round_index + 1 >= config.max_rounds))
-        selected, predicted = np.zeros(0, np.int64), np.zeros(0, np.int64)
-        if not final:
-            start = time.perf_counter()
-            budget = min(config.budget, config.max_labeled - len(labeled), len(unlabeled))
-            context = strategies.SelectionContext(
-                learner=learner, pool_images=dataset.pool_images, unlabeled=unlabeled, labeled=labeled,
-                labels=labels, rng=np.random.default_rng(seed), scoring_batch_size=config.scoring_batch_size,
-                uncertainty=config.uncertainty, mc_samples=config.mc_samples)
-            selected = np.asarray(self.strategy.select(context, budget), dtype=np.int64)
-            seconds["select"] = time.perf_counter() - start
-            predicted = learner.predict_proba(dataset.pool_images[selected], config.scoring_batch_size).argmax(axis=1)
-
-        query = pool.ask(len(labeled), self.strategy.name, metrics, seconds, selected, predicted)
-        pool.save(self.pool_path)  # the query is kept before anybody is asked
-        out(f"round {round_index}: labeled={len(labeled)} test_acc={_accuracy_text(metrics['test_accuracy'])} "
-            f"val_acc={_accuracy_text(metrics['validation_accuracy'])} | "
-            + " ".join(f"{phase} {s:.1f}s" for phase, s in seconds.items())
-            + (f" | querying {len(selected)}" if len(selected) else " | final round"))
-
-        start = time.perf_counter()
-        summaries.round_scalars(len(labeled), {
-            **{f"accuracy/{split}": metrics[f"{split}_accuracy"] for split in ("test", "validation")
-               if not np.isnan(metrics[f"{split}_accuracy"])},
-            **{f"seconds/{phase}": s for phase, s in seconds.items()}})
-        summaries.training_curves(round_index * config.epochs, history)
-        figure_images, figure_labels = ((dataset.test_images, dataset.test_labels) if len(dataset.test_labels)
-                                        else (dataset.val_images, dataset.val_labels))
-        summaries.reconstructions(len(labeled), learner, figure_images, figure_labels, config.scoring_batch_size)
-        if config.projector_every and (round_index % config.projector_every == 0 or final):
-            self._project(summaries, learner, round_index, labeled, labels, unlabeled, selected, seed)
-        summaries.round_scalars(len(labeled), {"seconds/summaries": time.perf_counter() - start})
-        if config.export and self.run_dir == config.run_dir:
-            start = time.perf_counter()
-            path = export.export(learner, self.strategy, config.uncertainty, dataset.image_shape, dataset.class_names,
-                                 os.path.join(self.run_dir, "export"), round_index)
-            out(f"  exported {path} ({time.perf_counter() - start:.1f}s)")
-
-        answer = self.oracle.ask(query) if len(selected) else np.zeros(0, np.int64)
+        played = self._begin_round()
+        self._train(played, out)
+        self._evaluate(played)
+        if not played.final:
+            self._select(played)
+        query = self._keep_query(played, out)
+        summaries.played_round(played, self.dataset, self.config)
+        self._export(played, out)
+        answer = self.oracle.ask(query) if len(played.selected) else NOTHING
         if answer is None:
             return False
         self._record_answer(answer, summaries, out)
         return True
+
+    def _begin_round(self) -> PlayedRound:
+        config, pool = self.config, self.pool
+        index, labeled, unlabeled = pool.next_round, pool.labeled_indices, pool.unlabeled_indices
+        final = (len(labeled) >= config.max_labeled or len(unlabeled) == 0
+                 or bool(config.max_rounds and index + 1 >= config.max_rounds))
+        return PlayedRound(index=index, seed=round_seed(config.seed, index), labeled=labeled, labels=pool.labels,
+                           unlabeled=unlabeled, final=final)
+
+    def _train(self, played: PlayedRound, out: Callable[[str], None]) -> None:
+        """A fresh learner of the strategy's family, trained on the round's pools."""
+        config, images = self.config, self.dataset.pool_images
+        with played.timed("train"):
+            keras.utils.set_random_seed(played.seed)
+            with self.distribution.scope():
+                played.learner = models.build(self.strategy.model_family, config, self.dataset.image_shape,
+                                              self.dataset.num_classes, played.index)
+            self._describe(played.learner, out)
+            training_data = played.learner.training_data(images[played.labeled], played.labels,
+                                                          images[played.unlabeled], config.batch_size, played.seed)
+            played.history = distribute.fit(played.learner, training_data, config.epochs,
+                                             verbose=1 if config.progress else 0)
+
+    def _evaluate(self, played: PlayedRound) -> None:
+        dataset = self.dataset
+        with played.timed("evaluate"):
+            played.metrics = {f"train_{name}": values[-1] for name, values in played.history.items()}
+            played.metrics["test_accuracy"] = _accuracy(played.learner, dataset.test_images, dataset.test_labels)
+            played.metrics["validation_accuracy"] = _accuracy(played.learner, dataset.val_images, dataset.val_labels)
+
+    def _select(self, played: PlayedRound) -> None:
+        """The strategy's batch, and the round model's guesses for it (the diagnostics need them)."""
+        budget = min(self.config.budget, self.config.max_labeled - len(played.labeled), len(played.unlabeled))
+        with played.timed("select"):
+            context = strategies.SelectionContext(
+                learner=played.learner, pool_images=self.dataset.pool_images, unlabeled=played.unlabeled,
+                labeled=played.labeled, labels=played.labels, rng=np.random.default_rng(played.seed))
+            played.selected = np.asarray(self.strategy.select(context, budget), dtype=np.int64)
+        played.predicted = played.learner.predict_proba(self.dataset.pool_images[played.selected]).argmax(axis=1)
+
+    def _keep_query(self, played: PlayedRound, out: Callable[[str], None]):
+        """Saves the round's query as pending before anybody is asked, and prints the round's line."""
+        query = self.pool.ask(len(played.labeled), self.strategy.name, played.metrics, played.seconds,
+                              played.selected, played.predicted)
+        self.pool.save(self.pool_path)
+        out(f"round {played.index}: labeled={len(played.labeled)} "
+            f"test_acc={_accuracy_text(played.metrics['test_accuracy'])} "
+            f"val_acc={_accuracy_text(played.metrics['validation_accuracy'])} | "
+            + " ".join(f"{phase} {s:.1f}s" for phase, s in played.seconds.items())
+            + (f" | querying {len(played.selected)}" if len(played.selected) else " | final round"))
+        return query
+
+    def _export(self, played: PlayedRound, out: Callable[[str], None]) -> None:
+        if not self.config.export or self.run_dir != self.config.run_dir:
+            return
+        start = time.perf_counter()
+        path = export.export(played.learner, self.strategy, self.config.uncertainty, self.dataset.image_shape,
+                             self.dataset.class_names, os.path.join(self.run_dir, "export"), played.index)
+        out(f"  exported {path} ({time.perf_counter() - start:.1f}s)")
 
     def _record_answer(self, labels, summaries: RunSummaries, out: Callable[[str], None]) -> None:
         """Completes the pending round with the oracle's labels: the pool is saved, then logged."""
@@ -225,24 +237,12 @@ class Experiment:
             if isinstance(layer, keras.Model) and layer is not learner.feature_network)  # shares weights
             + f" parameters; {self.distribution.num_replicas_in_sync} replica(s)")
 
-    def _project(self, summaries: RunSummaries, learner, round_index: int, labeled, labels, unlabeled,
-                 selected, seed: int) -> None:
-        """The round's latent space in the projector: the labelled set the round trained on, the
-        queried batch, and a sample of the rest of the pool (drawn from its own stream, so logging
-        does not change what is selected). Unlabelled samples show the data set's label, or
-        "unknown" where it has none."""
-        indices, status = projector_sample(labeled, selected, unlabeled, self.config.projector_samples,
-                                           np.random.default_rng([seed, 0x9E0]))
-        true_labels = np.concatenate([labels, self.dataset.pool_labels[indices[len(labels):]]])
-        summaries.projector(round_index, learner, self.dataset.pool_images, indices, status, true_labels,
-                            self.config.uncertainty, self.config.scoring_batch_size)
 
-    def _accuracy(self, learner, images: np.ndarray, labels: np.ndarray) -> float:
-        """Accuracy, or NaN for an empty set (a folder data set without DIR/test)."""
-        if not len(labels):
-            return float("nan")
-        predictions = learner.predict_proba(images, self.config.scoring_batch_size).argmax(axis=1)
-        return float(np.mean(predictions == labels))
+def _accuracy(learner, images: np.ndarray, labels: np.ndarray) -> float:
+    """Accuracy, or NaN for an empty set (a folder data set without DIR/test)."""
+    if not len(labels):
+        return float("nan")
+    return float(np.mean(learner.predict_proba(images).argmax(axis=1) == labels))
 
 
 def _accuracy_text(value: float) -> str:

@@ -23,7 +23,10 @@ import tempfile
 
 import tensorflow as tf
 
-from m2vaal_tf.strategies.uncertainty import UncertaintyStrategy, weight
+from m2vaal_tf.models import DISCRIMINATE
+from m2vaal_tf.strategies import ServedScore
+from m2vaal_tf.strategies.discriminator import served_probability
+from m2vaal_tf.strategies.uncertainty import served_certainty
 
 LATEST = "latest"
 
@@ -32,21 +35,20 @@ def round_dir(export_root: str, round_index: int) -> str:
     return os.path.join(export_root, f"round_{round_index:02d}")
 
 
-def score_of(learner, strategy, uncertainty: str):
-    """(graph function images -> score, its meaning) for the run's strategy; lower = ask first."""
-    if hasattr(learner, "discriminator_probability"):
-        return (lambda images: learner.discriminator_probability(images)[:, 0],
-                "the discriminator's probability that the image is already labelled; lower = ask first")
-    measure = strategy.measure if isinstance(strategy, UncertaintyStrategy) else uncertainty
-    return (lambda images: 1.0 - weight(measure, learner.probabilities(images), xp=tf.experimental.numpy),
-            f"1 - the {measure} uncertainty scaled to [0, 1] (the model's certainty); lower = ask first")
+def served_score(learner, strategy, uncertainty: str) -> ServedScore:
+    """The strategy's own per-image score; where its score needs the whole pool (diversity, random,
+    BALD), what the learner can score alone: D's probability where it has a discriminator
+    (Algorithms 1/2), else the certainty by `uncertainty` (--uncertainty)."""
+    return strategy.serving_score(learner) or (
+        served_probability(learner) if learner.can(DISCRIMINATE) else served_certainty(learner, uncertainty))
 
 
 class ScoringModule(tf.Module):
     def __init__(self, learner, strategy, uncertainty: str, image_shape, class_names):
         super().__init__(name="m2vaal_tf_export")
         self.learner_variables = list(learner.variables)
-        score, meaning = score_of(learner, strategy, uncertainty)
+        served = served_score(learner, strategy, uncertainty)
+        score, meaning = served.function, served.meaning
         self.class_names = tf.Variable(list(class_names), trainable=False, name="class_names")
         self.strategy = tf.Variable(strategy.name, trainable=False, name="strategy")
         self.score_meaning = tf.Variable(meaning, trainable=False, name="score_meaning")

@@ -17,7 +17,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from m2vaal_tf import atomic, image_grid
+from m2vaal_tf import atomic
+from m2vaal_tf.reporting import image_grid
 from m2vaal_tf.errors import DataError
 
 ORACLES = ("simulated", "files")

@@ -1,5 +1,6 @@
 """ActivePool: which pool samples are labelled (with the oracle's labels), which are candidates,
-and the record of every round, saved atomically to `pool.json` after each round.
+and the record of every round, saved atomically to `pool.json` after each round; and the draws of a
+new run's initial labelled set and unlabelled candidates.
 
 `pool.json` is the run's single source of truth: `results.csv` is derived from it, and a resumed
 run continues from its last completed round. Labels are stored as the oracle gave them, so a
@@ -9,7 +10,7 @@ import dataclasses
 import datetime
 import json
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -17,6 +18,27 @@ from m2vaal_tf import atomic
 from m2vaal_tf.errors import ConfigError, DataError
 
 FORMAT_VERSION = 1
+
+
+def draw_initial_labeled(pool_labels: np.ndarray, count: int, classes: Sequence[int],
+                         rng: np.random.Generator) -> np.ndarray:
+    """`count` pool indices drawn at random, only from `classes` when given (protocol B)."""
+    eligible = np.arange(len(pool_labels))
+    if classes:
+        eligible = eligible[np.isin(pool_labels, classes)]
+    if count > len(eligible):
+        raise DataError(f"--initial_labeled={count} exceeds the {len(eligible)} pool samples of "
+                        f"classes {','.join(map(str, classes))}")
+    return np.sort(rng.choice(eligible, size=count, replace=False))
+
+
+def draw_unlabeled_candidates(pool_size: int, labeled: np.ndarray, subsample: int,
+                              rng: np.random.Generator) -> np.ndarray:
+    """The unlabelled pool: every other sample, or a random `subsample` of them for quick runs."""
+    rest = np.setdiff1d(np.arange(pool_size), labeled)
+    if subsample:
+        rest = np.sort(rng.choice(rest, size=subsample, replace=False))
+    return rest
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +76,17 @@ class ActivePool:
         self.candidates = [int(i) for i in candidates]
         self.rounds: List[RoundRecord] = list(rounds or [])
         self.pending = pending
+
+    @classmethod
+    def draw(cls, settings: dict, pool_labels: np.ndarray, seed_indices: Optional[np.ndarray], config) -> "ActivePool":
+        """A new run's pool: the seed set a data set brings, or `config.initial_labeled` samples
+        drawn (from `config.initial_classes` only, when given); and the unlabelled candidates, all
+        or a `config.pool_subsample`. Seeded by `config.seed` alone."""
+        rng = np.random.default_rng([config.seed, 0x1417])
+        labeled = (seed_indices if seed_indices is not None else
+                   draw_initial_labeled(pool_labels, config.initial_labeled, config.initial_classes, rng))
+        candidates = draw_unlabeled_candidates(len(pool_labels), labeled, config.pool_subsample, rng)
+        return cls(settings, labeled, pool_labels[labeled], candidates)
 
     # -- derived views ------------------------------------------------------------------------
 

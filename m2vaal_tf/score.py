@@ -15,13 +15,12 @@ import io
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+from absl import flags
 
-import numpy as np  # noqa: E402
-from absl import app, flags  # noqa: E402
-
-from m2vaal_tf import atomic, cli, data, image_files  # noqa: E402
-from m2vaal_tf.errors import UserError, DataError  # noqa: E402
+from m2vaal_tf import atomic, cli
+from m2vaal_tf.data import idx, image_files
+from m2vaal_tf.errors import DataError, UserError
 
 FLAGS = flags.FLAGS
 
@@ -41,6 +40,7 @@ def load_model(path: str):
     if not path or not os.path.isfile(os.path.join(path, "saved_model.pb")):
         raise DataError(f"--model={path}: not a SavedModel directory (no saved_model.pb); pass a run's "
                         "export, e.g. logs/<run>/export/latest (written with --export)")
+    cli.start_tensorflow()
     import tensorflow as tf
     model = tf.saved_model.load(path)
     if not all(hasattr(model, name) for name in ("classify", "score", "class_names")):
@@ -76,7 +76,7 @@ def read_images(path: str, shape):
         images = _checked_array(path, images)
         names = [str(i) for i in range(len(images))]
     else:
-        images = data.read_idx(path, expected_ndim=(3, 4))
+        images = idx.read_idx(path, expected_ndim=(3, 4))
         names = [str(i) for i in range(len(images))]
     return image_files.conform(images, shape[:2], shape[2]), names
 
@@ -123,8 +123,7 @@ def ranked_csv(names, scores, probabilities, class_names, top: int) -> str:
 
 
 def main(argv):
-    if len(argv) > 1:
-        cli.exit_with_error(f"unexpected arguments {' '.join(argv[1:])}; all settings are --flags")
+    cli.reject_arguments(argv)
     if FLAGS.top < 0 or FLAGS.batch_size < 1:
         cli.exit_with_error(f"--top={FLAGS.top} must be 0 or more and --batch_size={FLAGS.batch_size} at least 1")
     try:
@@ -144,6 +143,11 @@ def main(argv):
           + ("" if FLAGS.output == "-" else f"; wrote {FLAGS.output}"), file=sys.stderr)
 
 
-if __name__ == "__main__":
+def run():
+    """Console-script entry point (`m2vaal-score`)."""
     define_flags()
-    app.run(main, flags_parser=cli.parse_or_exit)
+    cli.run_program(main, __name__)
+
+
+if __name__ == "__main__":
+    run()

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from m2vaal_tf import curves
+from m2vaal_tf.reporting import curves
 from conftest import PROJECT_ROOT
 
 

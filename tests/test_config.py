@@ -15,7 +15,7 @@ QUICK = dict(initial_labeled=100, budget=50, max_labeled=200, pool_subsample=500
 
 
 @pytest.mark.parametrize("overrides, message", [
-    (dict(strategy="coin_flip"), "--strategy='coin_flip' is not a known strategy; choose one of: .*entropy"),
+    (dict(strategy="coin_flip"), "--strategy='coin_flip' is not one of: .*entropy"),
     (dict(max_labeled=50), "--max_labeled=50 is below --initial_labeled=100"),
     (dict(budget=0), "--budget=0 must be at least 1"),
     (dict(initial_classes=(2, 2)), "lists a class twice"),
@@ -85,7 +85,7 @@ def run_cli(*args, cwd=PROJECT_ROOT):
 @pytest.mark.parametrize("args, message", [
     (["--budget=abc"], "flag --budget=abc: invalid literal for int()"),
     (["extra"], "unexpected arguments extra"),
-    (["--initial_classes=2,x"], "--initial_classes=2,x must be comma-separated class indices"),
+    (["--initial_classes=2,x"], "--initial_classes=2,x must be comma-separated integers"),
     (["--budget=60000"], "--budget=60000 is larger than the unlabelled pool"),
 ])
 def test_cli_errors_are_one_line_and_exit_2(tmp_path, args, message):
@@ -94,3 +94,24 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path, args, message):
     errors = [line for line in result.stderr.splitlines() if line.startswith("train.py: error:")]
     assert len(errors) == 1 and message in errors[0], result.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_flags_and_fields_agree_one_to_one_defaults_included():
+    fields = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
+    defined = {flag.name: flag for flag in flags.FLAGS.get_flags_for_module(flags)}
+    assert set(defined) == set(fields)
+    for name, field in fields.items():
+        default = tuple(int(v) for v in defined[name].default) if isinstance(field.default, tuple) \
+            else defined[name].default
+        assert default == field.default, name
+        assert field.metadata["help"] in defined[name].help, name
+    assert flags.to_config(flags.FLAGS) == ExperimentConfig()  # nothing parsed: every flag at its default
+
+
+def test_roles_drive_flagfile_pool_settings_and_hparams():
+    config = ExperimentConfig(resume=True, progress=True, oracle="files", seed=4)
+    saved = {line.split("=")[0].lstrip("-").removeprefix("no") for line in flags.flagfile_text(config).split()}
+    assert "resume" not in saved and "progress" not in saved and {"seed", "oracle", "strategy"} <= saved
+    assert set(config.pool_settings()) == {"dataset", "strategy", "initial_labeled", "initial_classes", "budget",
+                                           "pool_subsample", "validation_size", "uncertainty", "seed"}
+    assert "logdir" not in config.hparams() and config.hparams()["seed"] == 4

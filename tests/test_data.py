@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from m2vaal_tf import data
+from m2vaal_tf import data, pool
+from m2vaal_tf.models import pipelines
 from m2vaal_tf.errors import DataError
 from conftest import write_idx, write_idx_directory
 
@@ -106,8 +107,8 @@ def test_offline_download_fails_with_instructions(monkeypatch, tmp_path):
     def offline():
         raise Exception("URL fetch failure: no network")
 
-    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST_DIR", str(tmp_path / "none1"))
-    monkeypatch.setattr(data, "KERAS_CACHE_FASHION_MNIST_DIR", str(tmp_path / "none2"))
+    monkeypatch.setattr(data.idx, "SYSTEM_FASHION_MNIST_DIR", str(tmp_path / "none1"))
+    monkeypatch.setattr(data.idx, "KERAS_CACHE_FASHION_MNIST_DIR", str(tmp_path / "none2"))
     monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", offline)
     with pytest.raises(DataError, match="apt-get install dataset-fashion-mnist"):
         data.load_dataset("fashion_mnist")
@@ -137,25 +138,25 @@ def test_tfds_unavailable_is_a_clear_error(tmp_path):
 
 def test_initial_labeled_only_from_given_classes(fashion_subset):
     rng = np.random.default_rng(0)
-    indices = data.draw_initial_labeled(fashion_subset.pool_labels, 100, (2, 4, 7), rng)
+    indices = pool.draw_initial_labeled(fashion_subset.pool_labels, 100, (2, 4, 7), rng)
     assert len(set(indices.tolist())) == 100
     assert set(fashion_subset.pool_labels[indices].tolist()) == {2, 4, 7}
     with pytest.raises(DataError, match="exceeds the"):
-        data.draw_initial_labeled(fashion_subset.pool_labels, 2000, (2,), rng)
+        pool.draw_initial_labeled(fashion_subset.pool_labels, 2000, (2,), rng)
 
 
 def test_unlabeled_candidates_exclude_labeled_and_subsample():
     rng = np.random.default_rng(0)
     labeled = np.array([0, 5, 9])
-    assert data.draw_unlabeled_candidates(10, labeled, 0, rng).tolist() == [1, 2, 3, 4, 6, 7, 8]
-    sub = data.draw_unlabeled_candidates(10, labeled, 4, rng)
+    assert pool.draw_unlabeled_candidates(10, labeled, 0, rng).tolist() == [1, 2, 3, 4, 6, 7, 8]
+    sub = pool.draw_unlabeled_candidates(10, labeled, 4, rng)
     assert len(sub) == 4 and not set(sub.tolist()) & {0, 5, 9}
 
 
 def test_labeled_pipeline_batches_every_sample_once_per_epoch():
     images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1)
     labels = np.arange(10)
-    ds = data.labeled_dataset(images, labels, batch_size=4, seed=1)
+    ds = pipelines.labeled_dataset(images, labels, batch_size=4, seed=1)
     seen = [(int(x), int(y)) for xb, yb in ds for x, y in zip(xb.numpy().ravel(), yb.numpy())]
     assert sorted(seen) == [(i, i) for i in range(10)]
     assert seen != [(i, i) for i in range(10)]  # shuffled

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from m2vaal_tf import strategies
-from m2vaal_tf.strategies import algorithm1, bald, greedy
+from m2vaal_tf.config import ExperimentConfig
+from m2vaal_tf.strategies import algorithm1, algorithm2, bald, greedy
 
 
 def test_farthest_first_picks_the_farthest_then_accounts_for_it():
@@ -64,23 +65,23 @@ class LatentLearner:
     def __init__(self, probabilities, embeddings):
         self.probabilities, self.embeddings = np.asarray(probabilities, float), np.asarray(embeddings, float)
 
-    def predict_proba(self, images, batch_size):
+    def predict_proba(self, images, batch_size=None):
         return self.probabilities[images[:, 0]]
 
-    def embed(self, images, batch_size):
+    def embed(self, images, batch_size=None):
         return self.embeddings[images[:, 0]]
 
-    def sample_probabilities(self, images, batch_size, samples):
-        return np.stack([self.predict_proba(images, batch_size)] * samples)
+    def sample_probabilities(self, images, samples, batch_size=None):
+        return np.stack([self.predict_proba(images)] * samples)
 
 
-def make_context(probabilities, embeddings, labeled, labels, uncertainty="least_confidence"):
+def make_context(probabilities, embeddings, labeled, labels):
     pool_size = len(probabilities)
     labeled = np.asarray(labeled)
     return strategies.SelectionContext(
         learner=LatentLearner(probabilities, embeddings), pool_images=np.arange(pool_size)[:, None],
         unlabeled=np.setdiff1d(np.arange(pool_size), labeled), labeled=labeled, labels=np.asarray(labels),
-        rng=np.random.default_rng(0), uncertainty=uncertainty)
+        rng=np.random.default_rng(0))
 
 
 def test_algorithm2_prefers_the_uncertain_of_two_equally_distant_points():
@@ -88,8 +89,8 @@ def test_algorithm2_prefers_the_uncertain_of_two_equally_distant_points():
     probabilities = [[0.9, 0.1], [0.95, 0.05], [0.55, 0.45], [0.9, 0.1]]
     embeddings = [[0.0, 0.0], [5.0, 0.0], [0.0, 5.0], [1.0, 0.0]]
     for measure in ("least_confidence", "margin", "entropy"):
-        context = make_context(probabilities, embeddings, labeled=[0], labels=[0], uncertainty=measure)
-        assert strategies.get("algorithm2").select(context, 1).tolist() == [2]
+        context = make_context(probabilities, embeddings, labeled=[0], labels=[0])
+        assert algorithm2.Algorithm2(uncertainty_measure=measure).select(context, 1).tolist() == [2]
 
 
 def test_algorithm1_fills_each_predicted_class_from_its_own_anchors():
@@ -97,7 +98,7 @@ def test_algorithm1_fills_each_predicted_class_from_its_own_anchors():
     probabilities = [[1, 0], [0, 1], [1, 0], [1, 0], [0, 1], [0, 1]]
     embeddings = [[0.0], [100.0], [1.0], [5.0], [99.0], [90.0]]
     context = make_context(probabilities, embeddings, labeled=[0, 1], labels=[0, 1])
-    selected = strategies.get("algorithm1").select(context, 2)
+    selected = strategies.get("algorithm1")().select(context, 2)
     assert selected.tolist() == [3, 5]  # per class, the farthest from that class's anchor
 
 
@@ -115,7 +116,7 @@ def test_no_duplicates_and_no_labeled_indices(name):
     embeddings = rng.normal(size=(60, 5))
     labeled = rng.choice(60, size=15, replace=False)
     context = make_context(probabilities, embeddings, labeled, rng.integers(0, 3, size=15))
-    selected = strategies.get(name).select(context, 20)
+    selected = strategies.create(ExperimentConfig(strategy=name, mc_samples=3)).select(context, 20)
     assert len(selected) == 20 == len(set(selected.tolist()))
     assert not set(selected.tolist()) & set(labeled.tolist())
 
@@ -124,7 +125,6 @@ def test_no_duplicates_and_no_labeled_indices(name):
 def test_short_real_run_logs_selection_diagnostics(tmp_path, fashion_subset, strategy):
     import csv
     from m2vaal_tf import experiment
-    from m2vaal_tf.config import ExperimentConfig
     config = ExperimentConfig(strategy=strategy, initial_labeled=64, budget=40, max_labeled=104, epochs=4,
                               pool_subsample=500, batch_size=32, mc_samples=5, logdir=str(tmp_path),
                               run_name=strategy)

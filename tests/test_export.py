@@ -43,9 +43,9 @@ print(json.dumps(out))
 
 
 def built_learner(strategy_name, dataset):
-    strategy = strategies.get(strategy_name)
-    keras.utils.set_random_seed(0)
     config = ExperimentConfig(strategy=strategy_name)
+    strategy = strategies.create(config)
+    keras.utils.set_random_seed(0)
     return strategy, models.build(strategy.model_family, config, dataset.image_shape, dataset.num_classes, 1)
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from m2vaal_tf import experiment, models, networks, strategies
+from m2vaal_tf import experiment, models, strategies
+from m2vaal_tf.models import networks
 from m2vaal_tf.config import ExperimentConfig
 from conftest import PROJECT_ROOT
 
@@ -131,7 +132,7 @@ def test_discriminator_strategy_queries_the_lowest_probability(family, batch):
     context = strategies.SelectionContext(
         learner=model, pool_images=images, unlabeled=np.arange(10), labeled=np.array([], np.int64),
         labels=np.array([], np.int64), rng=np.random.default_rng(0))
-    selected = strategies.get(family).select(context, 3)
+    selected = strategies.get(family)().select(context, 3)
     assert sorted(selected.tolist()) == sorted(np.argsort(probability, kind="stable")[:3].tolist())
 
 
@@ -163,7 +164,6 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 import numpy as np, tensorflow as tf, keras
 tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
                                            [tf.config.LogicalDeviceConfiguration()] * 2)
-from m2vaal_tf import networks
 from m2vaal_tf.models import adversarial, m2vaal
 
 family = sys.argv[1]

@@ -18,7 +18,8 @@ from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.projector import projector_config_pb2
 
-from m2vaal_tf import experiment, image_grid, projector, summaries
+from m2vaal_tf import experiment
+from m2vaal_tf.reporting import image_grid, projector, summaries
 from m2vaal_tf.config import ExperimentConfig
 
 ROUNDS = 3

@@ -9,26 +9,57 @@ D always reads the mean μ, never a sampled z, both when it is trained and when 
 Structure after the keras-io DCGAN example: sub-networks passed in, a second optimizer for D
 (built on D's variables inside the distribution scope), one `keras.metrics.Mean` per loss.
 """
+from typing import Optional
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf import data, losses
-from m2vaal_tf.models.base import Learner
+from m2vaal_tf.models import losses, networks, pipelines
+from m2vaal_tf.models.base import DISCRIMINATE, RECONSTRUCT, Learner
 
-
-def two_pool_dataset(labeled_images, labeled_labels, unlabeled_images, batch_size: int, seed: int):
-    """((labelled images, labels), unlabelled images) batches. One epoch is one pass over the
-    labelled set; the unlabelled pool is drawn from a reshuffled endless stream alongside."""
-    labeled = data.labeled_dataset(labeled_images, labeled_labels, batch_size, seed)
-    unlabeled = data.endless_image_batches(unlabeled_images, batch_size, seed + 1)
-    return tf.data.Dataset.zip((labeled, unlabeled)).prefetch(tf.data.AUTOTUNE)
+# Official VAAL's Adam learning rate for the VAE and D (sinhasam/vaal, arguments.py); used by the
+# whole family.
+ADAM_LR_VAE = 5e-4
 
 
 class AdversarialLearner(Learner):
-    """Base of the VAAL family. Subclasses define `side_information` and `train_step`."""
+    """Base of the VAAL family. Subclasses define `side_information` and `train_step`, and say
+    through `side_dim` how wide the side information is and `default_vae_steps` how many VAE steps
+    an iteration takes when --vae_steps=0."""
 
+    capabilities = frozenset({RECONSTRUCT, DISCRIMINATE})
     tracked_losses = ("task_loss", "vae_loss", "adversarial_loss", "discriminator_loss")
+    default_vae_steps = 1
+
+    @classmethod
+    def side_dim(cls, num_classes: int) -> int:
+        return 0
+
+    @classmethod
+    def task_network(cls, classifier: keras.Model, size) -> keras.Model:
+        """The task learner built on the plain classifier (TA-VAAL adds its ranker)."""
+        return classifier
+
+    @classmethod
+    def arguments_from_config(cls, config, image_shape, num_classes: int, round_index: int) -> dict:
+        """The constructor arguments: the classifier, encoder, decoder and D for this image shape,
+        and the VAE / game settings; subclasses add their own."""
+        size = cls.size(config)
+        side_dim = cls.side_dim(num_classes)
+        return dict(
+            classifier=cls.task_network(networks.build_classifier(image_shape, num_classes, size), size),
+            encoder=networks.build_encoder(image_shape, size),
+            decoder=networks.build_decoder(image_shape, size.latent_dim + side_dim, size),
+            discriminator=networks.build_discriminator(size.latent_dim + side_dim, size),
+            beta=config.beta, adversary_weight=config.adversary_weight,
+            vae_steps=config.vae_steps or cls.default_vae_steps, disc_steps=config.disc_steps, seed=config.seed,
+            name=cls.family)
+
+    @classmethod
+    def optimizers(cls, config) -> dict:
+        """Adam 5e-4 for the VAE (M2-VAAL: the joint model) and for D, as official VAAL."""
+        return dict(optimizer=keras.optimizers.Adam(ADAM_LR_VAE), d_optimizer=keras.optimizers.Adam(ADAM_LR_VAE))
 
     def __init__(self, classifier, encoder, decoder, discriminator, beta=1.0, adversary_weight=1.0,
                  vae_steps=1, disc_steps=1, seed=0, **kwargs):
@@ -47,6 +78,12 @@ class AdversarialLearner(Learner):
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+    @classmethod
+    def from_config(cls, config, image_shape, num_classes, round_index):
+        model = cls(**cls.arguments_from_config(config, image_shape, num_classes, round_index))
+        model.compile(**cls.optimizers(config), jit_compile=config.jit_compile)
+        return model
 
     def compile(self, optimizer, d_optimizer, **kwargs):
         super().compile(optimizer=optimizer, **kwargs)
@@ -128,7 +165,7 @@ class AdversarialLearner(Learner):
 
     # -- the learner interface -----------------------------------------------------------------
 
-    training_data = staticmethod(two_pool_dataset)
+    training_data = staticmethod(pipelines.two_pool_dataset)
 
     @tf.function(reduce_retracing=True)
     def code(self, images):
@@ -149,8 +186,8 @@ class AdversarialLearner(Learner):
                               training=False)
         return tf.cast(tf.round(tf.sigmoid(logits) * 255.0), tf.uint8)
 
-    def labeled_probability(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+    def labeled_probability(self, images: np.ndarray, batch_size: Optional[int] = None) -> np.ndarray:
         return self.predict_in_batches(self.discriminator_probability, images, batch_size)[:, 0]
 
-    def reconstruct(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+    def reconstruct(self, images: np.ndarray, batch_size: Optional[int] = None) -> np.ndarray:
         return self.predict_in_batches(self.reconstruction, images, batch_size)

@@ -1,23 +1,77 @@
-"""What every learner shares: class probabilities computed in batches by a compiled function.
+"""The learner interface every model family implements, its optional capabilities, and the
+registry that builds a family by name (after the strategies' registry).
 
-Keras' own `predict` loop is bypassed on purpose: it does not run under MultiWorkerMirroredStrategy
-in Keras 3 (keras-team/keras#20585), while a plain tf.function over the (mirrored) variables runs
-under every strategy and is as fast on one device.
+A learner is a compiled `keras.Model` with a custom `train_step`, built inside the distribution
+strategy's scope by its `from_config`, which also makes its optimisers. Every learner classifies
+and embeds; what only some can do is declared in `capabilities`, and callers (summaries, export)
+ask `can(...)` instead of probing for methods:
+
+  RECONSTRUCT   `reconstruction` / `reconstruct`: images decoded from the latent code (Figure 3)
+  DISCRIMINATE  `discriminator_probability` / `labeled_probability`: D's probability of "labelled"
+
+Class probabilities are computed in batches by compiled functions. Keras' own `predict` loop is
+bypassed on purpose: it does not run under MultiWorkerMirroredStrategy in Keras 3
+(keras-team/keras#20585), while a plain tf.function over the (mirrored) variables runs under every
+strategy and is as fast on one device.
 """
+from typing import FrozenSet, Optional
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf import data
+from m2vaal_tf.models import pipelines
+from m2vaal_tf.models.networks import PRESETS
+from m2vaal_tf.registry import Registry
+
+RECONSTRUCT = "reconstruct"
+DISCRIMINATE = "discriminate"
+
+REGISTRY = Registry("model family", key="family")
+register, families = REGISTRY.register, REGISTRY.names
+
+
+def build(family: str, config, image_shape, num_classes: int, round_index: int = 0) -> "Learner":
+    """A fresh, compiled learner of `family` with every variable and optimizer slot created; call it
+    inside the distribution scope."""
+    learner = REGISTRY.get(family).from_config(config, tuple(image_shape), num_classes, round_index)
+    learner.scoring_batch_size = config.scoring_batch_size
+    learner.build_for_training(tuple(image_shape))
+    return learner
 
 
 class Learner(keras.Model):
     """`task_network` is the functional classifier whose `features` layer is the penultimate one."""
 
+    family: str = ""
+    capabilities: FrozenSet[str] = frozenset()
+    scoring_batch_size: int = 2048
+
     def __init__(self, task_network: keras.Model, **kwargs):
         super().__init__(**kwargs)
         self.feature_network = keras.Model(task_network.input, task_network.get_layer("features").output,
                                            name="penultimate_features")
+
+    @classmethod
+    def from_config(cls, config, image_shape, num_classes: int, round_index: int) -> "Learner":
+        """The learner for one round, compiled with its own optimisers."""
+        raise NotImplementedError
+
+    @staticmethod
+    def size(config):
+        return PRESETS[config.model_size]
+
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def build_for_training(self, image_shape) -> None:
+        """Creates every variable and optimizer slot before `fit` (needed under tf.distribute)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def training_data(labeled_images, labeled_labels, unlabeled_images, batch_size: int, seed: int):
+        """The tf.data.Dataset one round's `fit` consumes."""
+        raise NotImplementedError
 
     def class_logits(self, images, training):
         raise NotImplementedError
@@ -40,23 +94,30 @@ class Learner(keras.Model):
     def _dropout_probabilities(self, images):
         return tf.nn.softmax(self.class_logits(images, training=True))
 
-    # numpy in, numpy out, in batches
+    # numpy in, numpy out, in batches of `scoring_batch_size` unless told otherwise
 
-    def predict_proba(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+    def predict_proba(self, images: np.ndarray, batch_size: Optional[int] = None) -> np.ndarray:
         return self.predict_in_batches(self.probabilities, images, batch_size)
 
-    def embed(self, images: np.ndarray, batch_size: int) -> np.ndarray:
+    def embed(self, images: np.ndarray, batch_size: Optional[int] = None) -> np.ndarray:
         return self.predict_in_batches(self.code, images, batch_size)
 
-    def sample_probabilities(self, images: np.ndarray, batch_size: int, samples: int) -> np.ndarray:
+    def sample_probabilities(self, images: np.ndarray, samples: int, batch_size: Optional[int] = None) -> np.ndarray:
         """[samples, N, classes] probabilities with dropout on (Monte-Carlo dropout, for BALD)."""
         return np.stack([self.predict_in_batches(self._dropout_probabilities, images, batch_size)
                          for _ in range(samples)])
 
-    @staticmethod
-    def predict_in_batches(function, images: np.ndarray, batch_size: int) -> np.ndarray:
+    def labeled_probability(self, images: np.ndarray, batch_size: Optional[int] = None) -> np.ndarray:
+        """DISCRIMINATE only: D's probability that each image is labelled."""
+        raise NotImplementedError(f"{self.family} has no discriminator")
+
+    def reconstruct(self, images: np.ndarray, batch_size: Optional[int] = None) -> np.ndarray:
+        """RECONSTRUCT only: uint8 reconstructions of the images."""
+        raise NotImplementedError(f"{self.family} does not reconstruct")
+
+    def predict_in_batches(self, function, images: np.ndarray, batch_size: Optional[int] = None) -> np.ndarray:
         """`function` over the images batch by batch, traced once per learner for any number of
         images: its graph is made for the pipeline's spec, whose batch dimension is open."""
-        batches = data.image_batches(images, batch_size)
+        batches = pipelines.image_batches(images, batch_size or self.scoring_batch_size)
         graph = function.get_concrete_function(batches.element_spec)
         return np.concatenate([graph(batch).numpy() for batch in batches])

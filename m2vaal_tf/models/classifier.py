@@ -6,23 +6,32 @@ Follows the keras-io custom `train_step` pattern: one `keras.metrics.Mean` per l
 import keras
 import tensorflow as tf
 
-from m2vaal_tf import data, losses
-from m2vaal_tf.models.base import Learner
+from m2vaal_tf.models import losses, networks, pipelines
+from m2vaal_tf.models.base import Learner, register
 
 
+@register
 class Classifier(Learner):
+    family = "classifier"
+
     def __init__(self, network: keras.Model, **kwargs):
         super().__init__(network, **kwargs)
         self.network = network
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
 
+    @classmethod
+    def from_config(cls, config, image_shape, num_classes, round_index):
+        """Adam at --learning_rate."""
+        model = cls(networks.build_classifier(image_shape, num_classes, cls.size(config)), name="classifier_learner")
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=config.jit_compile)
+        return model
+
     @property
     def metrics(self):
         return [self.loss_tracker, self.accuracy_tracker]
 
     def build_for_training(self, image_shape):
-        """Creates the variables and optimizer slots before `fit` (needed under tf.distribute)."""
         self(tf.zeros((1, *image_shape)))
         self.optimizer.build(self.trainable_variables)
 
@@ -48,4 +57,4 @@ class Classifier(Learner):
     def training_data(labeled_images, labeled_labels, unlabeled_images, batch_size: int, seed: int):
         """The plain classifier learns from the labelled pool only."""
         del unlabeled_images
-        return data.labeled_dataset(labeled_images, labeled_labels, batch_size, seed)
+        return pipelines.labeled_dataset(labeled_images, labeled_labels, batch_size, seed)

@@ -9,17 +9,37 @@ y', on both pools); off, the classifier learns from L_T alone. L_adv never reach
 """
 import tensorflow as tf
 
-from m2vaal_tf import losses
+from m2vaal_tf.models import losses
 from m2vaal_tf.models.adversarial import AdversarialLearner
+from m2vaal_tf.models.base import register
 
 ga = losses.global_average
 
 
+@register
 class M2VAAL(AdversarialLearner):
+    """`m2vaal` follows --adversarial (eq. 8 by default); `m2vaal_noadv` is always eq. 9."""
+
+    family = "m2vaal"
+
     def __init__(self, *args, adversarial=True, classifier_gets_vae_grad=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.adversarial = adversarial
         self.classifier_gets_vae_grad = classifier_gets_vae_grad
+
+    @classmethod
+    def side_dim(cls, num_classes):
+        return num_classes
+
+    @classmethod
+    def arguments_from_config(cls, config, image_shape, num_classes, round_index):
+        return dict(super().arguments_from_config(config, image_shape, num_classes, round_index),
+                    adversarial=cls.adversarial_objective(config),
+                    classifier_gets_vae_grad=config.classifier_gets_vae_grad)
+
+    @staticmethod
+    def adversarial_objective(config) -> bool:
+        return config.adversarial
 
     def side_information(self, images, training):
         return self._softmax_code(self.classifier(images, training=training))
@@ -66,3 +86,14 @@ class M2VAAL(AdversarialLearner):
             task_loss=mean(terms["task"]), vae_loss=mean(terms["vae_labeled"]) + mean(terms["vae_unlabeled"]),
             adversarial_loss=mean(terms["adv_labeled"]) + mean(terms["adv_unlabeled"]),
             discriminator_loss=discriminator_loss)
+
+
+@register
+class M2VAALNoAdversarial(M2VAAL):
+    """M2-VAAL with eq. 9 whatever --adversarial says; D is still trained and selects."""
+
+    family = "m2vaal_noadv"
+
+    @staticmethod
+    def adversarial_objective(config) -> bool:
+        return False

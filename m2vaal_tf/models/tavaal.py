@@ -9,15 +9,33 @@ anything yet, so r is drawn from U(0, 1) there, as in the reference code.
 import keras
 import tensorflow as tf
 
-from m2vaal_tf import losses
+from m2vaal_tf.models import losses, networks
+from m2vaal_tf.models.base import register
 from m2vaal_tf.models.vaal import TaskLearnerBeside
 
 
+@register
 class TAVAAL(TaskLearnerBeside):
+    family = "tavaal"
+
     def __init__(self, *args, random_ranker=False, ranking_weight=1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.random_ranker = random_ranker
         self.ranking_weight = ranking_weight
+
+    @classmethod
+    def side_dim(cls, num_classes):
+        return 1
+
+    @classmethod
+    def task_network(cls, classifier, size):
+        return networks.build_loss_predictor(classifier, size)
+
+    @classmethod
+    def arguments_from_config(cls, config, image_shape, num_classes, round_index):
+        """The ranker has learnt nothing before round 0's training: r is random there."""
+        return dict(super().arguments_from_config(config, image_shape, num_classes, round_index),
+                    random_ranker=round_index == 0)
 
     def class_logits(self, images, training):
         return self.classifier(images, training=training)[0]

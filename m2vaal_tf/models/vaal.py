@@ -6,16 +6,24 @@ iteration one task-learner step, `vae_steps` (2) VAE steps, `disc_steps` (1) D s
 for the VAE and D; the task learner on SGD, lr 0.01, momentum 0.9, weight decay 5e-4. The
 repeated VAE / D steps reuse the iteration's batch rather than drawing new ones.
 """
+import keras
 import tensorflow as tf
 
-from m2vaal_tf import losses
+from m2vaal_tf.models import losses
 from m2vaal_tf.models.adversarial import AdversarialLearner
+from m2vaal_tf.models.base import register
 
 ga = losses.global_average
 
 
 class TaskLearnerBeside(AdversarialLearner):
     """A VAAL-family learner whose task learner has its own optimizer and loss (VAAL, TA-VAAL)."""
+
+    @classmethod
+    def optimizers(cls, config):
+        """Official VAAL's task learner: SGD, lr 0.01, momentum 0.9, weight decay 5e-4."""
+        return dict(super().optimizers(config),
+                    task_optimizer=keras.optimizers.SGD(0.01, momentum=0.9, weight_decay=5e-4))
 
     def compile(self, optimizer, d_optimizer, task_optimizer, **kwargs):
         super().compile(optimizer=optimizer, d_optimizer=d_optimizer, **kwargs)
@@ -63,5 +71,9 @@ class TaskLearnerBeside(AdversarialLearner):
                            discriminator_loss=discriminator_loss)
 
 
+@register
 class VAAL(TaskLearnerBeside):
-    """VAAL: no side information; D reads μ alone."""
+    """VAAL: no side information; D reads μ alone; 2 VAE steps per iteration, as its official code."""
+
+    family = "vaal"
+    default_vae_steps = 2

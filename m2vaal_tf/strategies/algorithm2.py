@@ -11,8 +11,15 @@ class Algorithm2(base.Strategy):
     name = "algorithm2"
     model_family = "m2vaal"
 
+    def __init__(self, uncertainty_measure: str):
+        self.uncertainty_measure = uncertainty_measure
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(uncertainty_measure=config.uncertainty)
+
     def select(self, context, budget):
-        weights = uncertainty.weight(context.uncertainty, context.probabilities)
+        weights = uncertainty.weight(self.uncertainty_measure, context.probabilities)
         picks = greedy.farthest_first(context.embeddings, context.labeled_embeddings, budget, reduce="sum",
                                       weights=weights, normalise=True)
         return context.unlabeled[picks]

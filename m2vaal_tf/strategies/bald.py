@@ -13,6 +13,13 @@ def mutual_information(sampled_probabilities):
 class BALD(base.ScoredStrategy):
     name = "bald"
 
+    def __init__(self, mc_samples: int):
+        self.mc_samples = mc_samples
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(mc_samples=config.mc_samples)
+
     def scores(self, context):
         return mutual_information(context.learner.sample_probabilities(
-            context.pool_images[context.unlabeled], context.scoring_batch_size, context.mc_samples))
+            context.pool_images[context.unlabeled], self.mc_samples))

@@ -2,34 +2,29 @@
 
 Layout after google/active-learning's `sampling_methods/`: one file per strategy, a base class with
 a single entry point (`select`), a registry mapping names to classes, unknown names rejected.
+
+A strategy owns its settings: `from_config` reads the config fields it needs (e.g. BALD's
+--mc_samples), so the per-round `SelectionContext` carries only the round's data. It also says what
+an exported model can serve as its acquisition score (`serving_score`), or None where the score
+depends on the whole pool. Adding a strategy with a setting of its own is one file here, one line in
+`__init__.py`, and one field in `ExperimentConfig`.
 """
 import abc
 import dataclasses
 import functools
-from typing import Dict, List, Type
+from typing import Callable, Optional
 
 import numpy as np
 
-_REGISTRY: Dict[str, Type["Strategy"]] = {}
+from m2vaal_tf.registry import Registry
+
+REGISTRY = Registry("strategy", key="name")
+register, names, get = REGISTRY.register, REGISTRY.names, REGISTRY.get
 
 
-def register(cls: Type["Strategy"]) -> Type["Strategy"]:
-    """Class decorator adding a strategy to the registry under its `name`."""
-    if cls.name in _REGISTRY:
-        raise ValueError(f"strategy {cls.name!r} is registered twice")
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def names() -> List[str]:
-    return sorted(_REGISTRY)
-
-
-def get(name: str) -> "Strategy":
-    try:
-        return _REGISTRY[name]()
-    except KeyError:
-        raise ValueError(f"unknown strategy {name!r}; choose one of: {', '.join(names())}") from None
+def create(config) -> "Strategy":
+    """The strategy `config.strategy`, with its settings taken from the config."""
+    return get(config.strategy).from_config(config)
 
 
 @dataclasses.dataclass
@@ -43,33 +38,47 @@ class SelectionContext:
     labeled: np.ndarray
     labels: np.ndarray
     rng: np.random.Generator
-    scoring_batch_size: int = 2048
-    uncertainty: str = "least_confidence"
-    mc_samples: int = 20
 
     @functools.cached_property
     def probabilities(self) -> np.ndarray:
         """Class probabilities of the unlabelled pool, aligned with `unlabeled`."""
-        return self.learner.predict_proba(self.pool_images[self.unlabeled], self.scoring_batch_size)
+        return self.learner.predict_proba(self.pool_images[self.unlabeled])
 
     @functools.cached_property
     def embeddings(self) -> np.ndarray:
         """The learner's embedding (`embed`) of the unlabelled pool, aligned with `unlabeled`."""
-        return self.learner.embed(self.pool_images[self.unlabeled], self.scoring_batch_size)
+        return self.learner.embed(self.pool_images[self.unlabeled])
 
     @functools.cached_property
     def labeled_embeddings(self) -> np.ndarray:
         """The learner's embedding of the labelled set, aligned with `labeled` and `labels`."""
-        return self.learner.embed(self.pool_images[self.labeled], self.scoring_batch_size)
+        return self.learner.embed(self.pool_images[self.labeled])
+
+
+@dataclasses.dataclass(frozen=True)
+class ServedScore:
+    """An acquisition score an exported model computes per image, lower = ask first."""
+    function: Callable  # graph function: float images [batch, H, W, C] -> [batch]
+    meaning: str
 
 
 class Strategy(abc.ABC):
     name: str = ""
     model_family: str = "classifier"
 
+    @classmethod
+    def from_config(cls, config) -> "Strategy":
+        """The strategy with the settings it owns; one without settings ignores the config."""
+        return cls()
+
     @abc.abstractmethod
     def select(self, context: SelectionContext, budget: int) -> np.ndarray:
         """Returns `budget` distinct pool indices from `context.unlabeled`, most wanted first."""
+
+    def serving_score(self, learner) -> Optional[ServedScore]:
+        """The strategy's own score as a per-image graph function, or None when it depends on the
+        whole pool (diversity, random, Monte-Carlo sampling) and one image cannot be scored alone."""
+        return None
 
 
 class ScoredStrategy(Strategy):

@@ -3,7 +3,15 @@ samples that D is most sure are unlabelled, i.e. the lowest D(μ ⊕ side) proba
 from m2vaal_tf.strategies import base
 
 
+def served_probability(learner) -> base.ServedScore:
+    """D's probability of "labelled" as an exported model's score; lower = ask first."""
+    return base.ServedScore(lambda images: learner.discriminator_probability(images)[:, 0],
+                            "the discriminator's probability that the image is already labelled; lower = ask first")
+
+
 class DiscriminatorStrategy(base.ScoredStrategy):
     def scores(self, context):
-        return -context.learner.labeled_probability(context.pool_images[context.unlabeled],
-                                                    context.scoring_batch_size)
+        return -context.learner.labeled_probability(context.pool_images[context.unlabeled])
+
+    def serving_score(self, learner):
+        return served_probability(learner)

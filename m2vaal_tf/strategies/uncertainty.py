@@ -43,9 +43,21 @@ def weight(name: str, probabilities, xp=np):
     raise ValueError(f"unknown uncertainty measure {name!r}; choose one of: {', '.join(WEIGHTS)}")
 
 
+def served_certainty(learner, measure: str) -> base.ServedScore:
+    """1 - the measure scaled to [0, 1] (the model's certainty), computed in the exported graph with
+    this very formula; lower = ask first."""
+    import tensorflow as tf  # only an export needs it; strategies stay numpy-only
+    return base.ServedScore(
+        lambda images: 1.0 - weight(measure, learner.probabilities(images), xp=tf.experimental.numpy),
+        f"1 - the {measure} uncertainty scaled to [0, 1] (the model's certainty); lower = ask first")
+
+
 class UncertaintyStrategy(base.ScoredStrategy):
     """Ranks the unlabelled pool by the uncertainty measure named `measure` (a key of MEASURES)."""
     measure = ""
 
     def scores(self, context):
         return MEASURES[self.measure](context.probabilities)
+
+    def serving_score(self, learner):
+        return served_certainty(learner, self.measure)

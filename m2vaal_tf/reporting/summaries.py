@@ -11,19 +11,17 @@
 One file writer for the run directory, and one for the projector's directory (TensorBoard lists a
 projector only where an event file is).
 """
-import dataclasses
 import os
+import time
 
 import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
 
-from m2vaal_tf import image_grid, projector
+from m2vaal_tf.models import DISCRIMINATE, RECONSTRUCT
+from m2vaal_tf.reporting import image_grid, projector
 from m2vaal_tf.strategies import uncertainty
 
-# Settings that say where and how a run is logged, not what it is: left out of the HParams table.
-NOT_HPARAMS = ("data_dir", "logdir", "run_name", "resume", "progress", "scoring_batch_size", "oracle", "export",
-               "projector_every", "projector_samples")
 HPARAMS_METRICS = {"accuracy/test": "test accuracy", "accuracy/validation": "validation accuracy",
                    "selection/misclassified": "queried misclassified"}
 FIGURE_SAMPLES_PER_CLASS = 3
@@ -40,17 +38,40 @@ class RunSummaries:
     def projector_dir(self) -> str:
         return os.path.join(self.run_dir, projector.DIRECTORY)
 
-    def hparams(self, config) -> None:
-        """The run's settings for the HParams dashboard; its metrics are the last values of the
-        per-round scalars, i.e. the final round's. Every run writes the same table layout."""
-        values = {field.name: _hparam_value(getattr(config, field.name))
-                  for field in dataclasses.fields(config) if field.name not in NOT_HPARAMS}
+    def hparams(self, settings: dict, trial_id: str) -> None:
+        """The run's settings (those whose role is `hparam`) for the HParams dashboard; its metrics
+        are the last values of the per-round scalars, i.e. the final round's. Every run writes the
+        same table layout."""
+        values = {name: _hparam_value(value) for name, value in settings.items()}
         with self._writer.as_default():
             hparams_api.hparams_config(
                 hparams=[hparams_api.HParam(name, _hparam_domain(value)) for name, value in values.items()],
                 metrics=[hparams_api.Metric(tag, display_name=name) for tag, name in HPARAMS_METRICS.items()])
-            hparams_api.hparams(values, trial_id=config.resolved_run_name)
+            hparams_api.hparams(values, trial_id=trial_id)
         self._writer.flush()
+
+    def played_round(self, played, dataset, config) -> None:
+        """A played round (`experiment.PlayedRound`): accuracies and timings, training curves,
+        reconstructions and, every --projector_every rounds and in the final one, the projector."""
+        labeled = len(played.labeled)
+        start = time.perf_counter()
+        self.round_scalars(labeled, {
+            **{f"accuracy/{split}": played.metrics[f"{split}_accuracy"] for split in ("test", "validation")
+               if not np.isnan(played.metrics[f"{split}_accuracy"])},
+            **{f"seconds/{phase}": s for phase, s in played.seconds.items()}})
+        self.training_curves(played.index * config.epochs, played.history)
+        figure_images, figure_labels = ((dataset.test_images, dataset.test_labels) if len(dataset.test_labels)
+                                        else (dataset.val_images, dataset.val_labels))
+        self.reconstructions(labeled, played.learner, figure_images, figure_labels)
+        if config.projector_every and (played.index % config.projector_every == 0 or played.final):
+            # The labelled set, the queried batch, and a sample of the rest of the pool, drawn from its
+            # own stream so that logging does not change what is selected.
+            indices, status = projector_sample(played.labeled, played.selected, played.unlabeled,
+                                               config.projector_samples, np.random.default_rng([played.seed, 0x9E0]))
+            true_labels = np.concatenate([played.labels, dataset.pool_labels[indices[len(played.labels):]]])
+            self.projector(played.index, played.learner, dataset.pool_images, indices, status, true_labels,
+                           config.uncertainty)
+        self.round_scalars(labeled, {"seconds/summaries": time.perf_counter() - start})
 
     def round_scalars(self, labeled: int, scalars: dict) -> None:
         with self._writer.as_default(step=labeled):
@@ -66,17 +87,16 @@ class RunSummaries:
                     tf.summary.scalar(f"train/{name}", value, step=epochs_before + epoch + 1)
         self._writer.flush()
 
-    def reconstructions(self, labeled: int, learner, images: np.ndarray, labels: np.ndarray,
-                        batch_size: int) -> None:
+    def reconstructions(self, labeled: int, learner, images: np.ndarray, labels: np.ndarray) -> None:
         """The seed's Figure 3 on fixed test images: each row of inputs (framed green when the
         round's classifier is right, red when wrong) above its reconstructions. Learners without a
         VAE have nothing to show."""
-        if not hasattr(learner, "reconstruct"):
+        if not learner.can(RECONSTRUCT):
             return
         chosen = _examples_per_class(labels, len(self.class_names), FIGURE_SAMPLES_PER_CLASS)
         inputs, truth = images[chosen], labels[chosen]
-        predicted = learner.predict_proba(inputs, batch_size).argmax(axis=1)
-        outputs = learner.reconstruct(inputs, batch_size)
+        predicted = learner.predict_proba(inputs).argmax(axis=1)
+        outputs = learner.reconstruct(inputs)
         columns = min(len(self.class_names), 10)
         tiles, colors = [], []
         for start in range(0, len(chosen), columns):
@@ -108,20 +128,20 @@ class RunSummaries:
         self._image("images/queried", sheet, labeled, description)
 
     def projector(self, round_index: int, learner, pool_images: np.ndarray, indices: np.ndarray,
-                  status: np.ndarray, true_labels: np.ndarray, uncertainty_measure: str, batch_size: int) -> None:
+                  status: np.ndarray, true_labels: np.ndarray, uncertainty_measure: str) -> None:
         """The round's embedding of the pool samples `indices`, with their status (labeled,
         selected, unlabeled), true and predicted labels, uncertainty and, for learners with a
         discriminator, its probability that the sample is labelled."""
         images = pool_images[indices]
-        vectors = learner.embed(images, batch_size)
-        probabilities = learner.predict_proba(images, batch_size)
+        vectors = learner.embed(images)
+        probabilities = learner.predict_proba(images)
         header = ["pool_index", "true_label", "predicted_label", "status", f"uncertainty_{uncertainty_measure}"]
         columns = [indices, [self.label_name(c) for c in true_labels],
                    [self.label_name(c) for c in probabilities.argmax(axis=1)], status,
                    uncertainty.weight(uncertainty_measure, probabilities)]
-        if hasattr(learner, "labeled_probability"):
+        if learner.can(DISCRIMINATE):
             header.append("discriminator_labeled_probability")
-            columns.append(learner.labeled_probability(images, batch_size))
+            columns.append(learner.labeled_probability(images))
         if self._projector_writer is None:
             self._projector_writer = tf.summary.create_file_writer(self.projector_dir)
             self._projector_writer.flush()

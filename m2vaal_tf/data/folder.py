@@ -14,8 +14,8 @@ import os
 
 import numpy as np
 
-from m2vaal_tf import image_files
-from m2vaal_tf.data import SPLIT_SEED, Dataset
+from m2vaal_tf.data import image_files
+from m2vaal_tf.data.dataset import SPLIT_SEED, Dataset
 from m2vaal_tf.errors import DataError
 
 VALIDATION_FRACTION = 0.2

@@ -17,7 +17,8 @@ import tensorflow as tf
 from google.protobuf import text_format
 from tensorboard.plugins import projector
 
-from m2vaal_tf import atomic, image_grid
+from m2vaal_tf import atomic
+from m2vaal_tf.reporting import image_grid
 
 DIRECTORY = "projector"
 CONFIG_FILE = "projector_config.pbtxt"
