@@ -164,7 +164,7 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 import numpy as np, tensorflow as tf, keras
 tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
                                            [tf.config.LogicalDeviceConfiguration()] * 2)
-from m2vaal_tf.models import adversarial, m2vaal
+from m2vaal_tf.models import adversarial, m2vaal, networks
 
 family = sys.argv[1]
 data = np.load(sys.argv[2])
