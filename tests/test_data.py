@@ -1,5 +1,4 @@
 """IDX parsing, the fixed split, initial pools and the data-set sources."""
-import gzip
 import os
 
 import numpy as np

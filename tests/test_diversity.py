@@ -1,6 +1,5 @@
 """The diversity strategies on hand-made latent points: farthest-first, quotas, uncertainty
 weighting, k-center against brute force, BALD, and no duplicates or labelled picks anywhere."""
-import itertools
 
 import numpy as np
 import pytest
