@@ -14,6 +14,7 @@ The summary goes to `--summary_dir` (default `<logdir>/<protocol>_summary/`):
 """
 import dataclasses
 import os
+import sys
 import time
 
 from absl import flags as absl_flags
@@ -62,7 +63,7 @@ def run_all(configs, out=print):
             continue
         start = time.perf_counter()
         out(f"{label}: {'resuming' if config.resume else 'starting'}")
-        run.run(flags_text=flags.flagfile_text(config), out=lambda line: out(f"  {line}"))
+        run.run(flags_text=flags.flagfile_text(config), out=lambda line: out(f"  {line}"), progress=sys.stdout)
         out(f"{label}: done in {time.perf_counter() - start:.0f}s")
         keras.backend.clear_session()  # each run builds its own models; free the previous ones
 

@@ -21,6 +21,8 @@ from m2vaal_tf.sizes import PRESETS
 from m2vaal_tf.strategies.uncertainty import WEIGHTS
 
 DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
+VAE_LOSSES = ("auto", "vaal", "tavaal", "elbo")
+TASK_RECIPES = ("plain", "vaal")
 
 Choices = Union[Sequence[str], Callable[[], Sequence[str]]]
 
@@ -62,9 +64,9 @@ class ExperimentConfig:
     budget: int = setting(1000, "Samples queried per round.", minimum=1, defines_pool=True)
     max_labeled: int = setting(8000, "Stop once this many samples are labelled.", minimum=1)
     max_rounds: int = setting(0, "Stop after this many rounds (0 = until --max_labeled).", minimum=0)
-    epochs: int = setting(20, "Training epochs per round (models are retrained from scratch every round).",
-                          minimum=1)
-    batch_size: int = setting(64, "Global training batch size.", minimum=1)
+    epochs: int = setting(20, "Task learner: passes over the labelled set per round, the same for every strategy "
+                          "(models are retrained from scratch every round).", minimum=1)
+    batch_size: int = setting(64, "Task learner: global batch size.", minimum=1)
     learning_rate: float = setting(1e-3, "Learning rate of the task learner (Adam).")
     pool_subsample: int = setting(0, "Restrict the unlabelled pool to a random subset of this size (0 = the "
                                   "whole pool); for quick runs.", minimum=0, defines_pool=True)
@@ -79,6 +81,27 @@ class ExperimentConfig:
     vae_steps: int = setting(0, "VAE (M2-VAAL: joint) steps per iteration; 0 = the model's default (VAAL 2, "
                              "as its official code; M2-VAAL and TA-VAAL 1).", minimum=0)
     disc_steps: int = setting(1, "Discriminator steps per iteration (VAAL family).", minimum=1)
+    vae_epochs: int = setting(
+        100, "VAAL family: passes over the data per round, E_v. A round trains floor((|L| + |candidates|) * E_v / "
+        "--vae_batch_size) iterations over endless reshuffled labelled and unlabelled streams, the official "
+        "codes' count (VAAL: train_epochs = 100; TA-VAAL: EPOCHV = 100).", minimum=1)
+    vae_batch_size: int = setting(128, "VAAL family: labelled and unlabelled batch size of the VAE / D "
+                                  "iterations (the official codes' 128).", minimum=2)
+    vae_loss: str = setting(
+        "auto", "VAE loss: vaal (MSE + KL summed over the batch, official VAAL), tavaal (MSE + KL averaged, "
+        "official TA-VAAL), elbo (per-pixel Bernoulli ELBO); auto = the family's own (M2-VAAL: elbo).",
+        choices=VAE_LOSSES)
+    discriminator_holdout: float = setting(
+        0.1, "VAAL family: fraction of the labelled and of the unlabelled samples kept out of D's training, on "
+        "which D's ROC AUC (labelled vs unlabelled) is measured each round; 0 = none.", minimum=0)
+    candidates_per_round: int = setting(
+        0, "Draw a fresh random subset of this many unlabelled images each round (seeded), as TA-VAAL does "
+        "with SUBSET = 10,000: the VAE trains on it and the query is chosen from it. 0 = all candidates.",
+        minimum=0, defines_pool=True)
+    task_recipe: str = setting(
+        "plain", "How every task learner is trained: plain (Adam at --learning_rate for --epochs) or vaal "
+        "(official VAAL: SGD 0.01, momentum 0.9, weight decay 5e-4, lr / 10 at each quarter of the epochs, "
+        "the best epoch on validation kept).", choices=TASK_RECIPES)
     adversarial: bool = setting(True, "M2-VAAL: include the adversarial loss (eq. 8); --noadversarial gives "
                                 "eq. 9, the same as --strategy=m2vaal_noadv.")
     classifier_gets_vae_grad: bool = setting(
@@ -125,6 +148,9 @@ class ExperimentConfig:
         if self.oracle == "files" and self.distribute == "multi_worker":
             raise ConfigError("--oracle=files needs one process to ask and wait; it does not run with "
                               "--distribute=multi_worker")
+        if self.discriminator_holdout > 0.5:
+            raise ConfigError(f"--discriminator_holdout={self.discriminator_holdout} must be at most 0.5 (D needs "
+                              "most samples to learn from)")
         if self.learning_rate <= 0:
             raise ConfigError(f"--learning_rate={self.learning_rate} must be positive")
         if self.max_labeled < self.initial_labeled and not self.dataset.startswith("folder:"):
@@ -168,6 +194,12 @@ class ExperimentConfig:
         if self.budget > candidates:
             raise ConfigError(
                 f"--budget={self.budget} is larger than the unlabelled pool ({candidates} samples)")
+        if self.candidates_per_round > candidates:
+            raise ConfigError(f"--candidates_per_round={self.candidates_per_round} exceeds the {candidates} "
+                              "unlabelled samples of the pool")
+        if self.candidates_per_round and self.budget > self.candidates_per_round:
+            raise ConfigError(f"--budget={self.budget} is larger than --candidates_per_round="
+                              f"{self.candidates_per_round}")
         if self.max_labeled > self.initial_labeled + candidates:
             raise ConfigError(
                 f"--max_labeled={self.max_labeled} exceeds the {self.initial_labeled + candidates} samples "

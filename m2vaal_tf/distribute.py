@@ -9,9 +9,12 @@ Models, optimizers and metrics are created inside `strategy.scope()` by the expe
 averaged over the global batch (`losses.global_average`), so `--batch_size` is the global batch
 and results do not depend on the number of replicas.
 """
+import itertools
 import json
 import os
+from typing import Optional, Sequence
 
+import keras
 import tensorflow as tf
 
 from m2vaal_tf.config import DISTRIBUTE_CHOICES
@@ -39,28 +42,43 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
 
 
 
-def fit(learner, dataset, epochs: int, verbose: int) -> dict:
-    """Trains `learner` for `epochs`; returns {metric: [value per epoch]}.
+def fit(learner, dataset, epochs: int, verbose: int, steps_per_epoch: Optional[int] = None,
+        callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict:
+    """Trains `learner` for `epochs` (of `steps_per_epoch` batches, or one pass over a finite
+    dataset); returns {metric: [value per epoch]}.
 
     Keras' `fit` everywhere except under MultiWorkerMirroredStrategy, where Keras 3's `fit` fails
     (keras-team/keras#20585, tensorflow/tensorflow#72388). There the same `train_step` runs through
-    `strategy.run` over the distributed dataset, which is what `fit` does on one machine.
+    `strategy.run` over the distributed dataset, which is what `fit` does on one machine, and the
+    callbacks see each batch's end.
     """
     strategy = learner.distribute_strategy
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return learner.fit(dataset, epochs=epochs, shuffle=False, verbose=verbose).history  # The pipeline shuffles.
+        return learner.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=list(callbacks),
+                           shuffle=False, verbose=verbose).history  # The pipeline shuffles.
     step = tf.function(lambda batch: strategy.run(learner.train_step, args=(batch,)), reduce_retracing=True)
     distributed = strategy.experimental_distribute_dataset(dataset)
+    for callback in callbacks:
+        callback.set_model(learner)
+        callback.on_train_begin()
     history = {}
     for epoch in range(epochs):
         for metric in learner.metrics:
             metric.reset_state()
-        for batch in distributed:
-            logs = step(batch)
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch)
+        for index, batch in enumerate(itertools.islice(distributed, steps_per_epoch)):
+            logs = {name: float(strategy.experimental_local_results(value)[0]) for name, value in step(batch).items()}
+            for callback in callbacks:
+                callback.on_train_batch_end(index, logs)
         for name, value in logs.items():
-            history.setdefault(name, []).append(float(strategy.experimental_local_results(value)[0]))
+            history.setdefault(name, []).append(value)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
         if verbose:
             print(f"epoch {epoch + 1}/{epochs}: " + " ".join(f"{k}={v[-1]:.4f}" for k, v in history.items()))
+    for callback in callbacks:
+        callback.on_train_end()
     return history
 
 

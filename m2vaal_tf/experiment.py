@@ -8,13 +8,11 @@ every round seeded from (seed, round), reaches the same labelled set as an unint
 oracle that answers later (`--oracle=files`) stops the run at a pending query; `--resume`
 collects the answers and continues.
 """
-import contextlib
-import dataclasses
 import os
 import shutil
 import tempfile
 import time
-from typing import Callable, Dict, Optional
+from typing import Callable, Optional, TextIO
 
 import keras
 import numpy as np
@@ -24,16 +22,11 @@ from m2vaal_tf import atomic, distribute, export, models, oracle, strategies
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.data import Dataset, load_dataset
 from m2vaal_tf.errors import ConfigError
+from m2vaal_tf.played_round import NOTHING, PlayedRound
 from m2vaal_tf.pool import ActivePool
 from m2vaal_tf.reporting import diagnostics, results
 from m2vaal_tf.reporting.summaries import RunSummaries
 
-NOTHING = np.zeros(0, np.int64)
-
-
-def round_seed(seed: int, round_index: int) -> int:
-    """A well-mixed 31-bit seed for one round, so rounds and runs draw independent streams."""
-    return int(np.random.SeedSequence([seed, round_index]).generate_state(1)[0] % (2**31 - 1))
 
 
 def prepare(config: ExperimentConfig, dataset: Optional[Dataset] = None) -> "Experiment":
@@ -60,29 +53,6 @@ def prepare(config: ExperimentConfig, dataset: Optional[Dataset] = None) -> "Exp
     return Experiment(config, dataset, pool)
 
 
-@dataclasses.dataclass
-class PlayedRound:
-    """One round as its steps fill it in: trained learner, metrics, the chosen batch, timings."""
-    index: int
-    seed: int
-    labeled: np.ndarray
-    labels: np.ndarray
-    unlabeled: np.ndarray
-    final: bool
-    learner: Optional[models.Learner] = None
-    history: Dict[str, list] = dataclasses.field(default_factory=dict)
-    metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
-    seconds: Dict[str, float] = dataclasses.field(default_factory=dict)
-    selected: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
-    predicted: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
-
-    @contextlib.contextmanager
-    def timed(self, phase: str):
-        start = time.perf_counter()
-        yield
-        self.seconds[phase] = time.perf_counter() - start
-
-
 class Experiment:
     def __init__(self, config: ExperimentConfig, dataset: Dataset, pool: ActivePool):
         self.config = config
@@ -94,15 +64,18 @@ class Experiment:
                         else tempfile.mkdtemp(prefix="m2vaal_tf-worker-"))
         self.oracle = oracle.make(config.oracle, dataset, os.path.join(self.run_dir, "queries"))
         self._model_described = False
+        self.progress: Optional[TextIO] = None
 
     @property
     def pool_path(self) -> str:
         return ActivePool.path_in(self.run_dir)
 
-    def run(self, flags_text: Optional[str] = None, out: Callable[[str], None] = print) -> ActivePool:
+    def run(self, flags_text: Optional[str] = None, out: Callable[[str], None] = print,
+            progress: Optional[TextIO] = None) -> ActivePool:
         """Plays rounds until the labelling budget or `max_rounds` is reached, or until the oracle
-        answers later; returns the pool."""
+        answers later; returns the pool. `progress` (e.g. sys.stdout) shows long training phases."""
         config = self.config
+        self.progress = progress
         os.makedirs(self.run_dir, exist_ok=True)
         if flags_text is not None:
             atomic.write_text(os.path.join(self.run_dir, "flags.txt"), flags_text)
@@ -152,33 +125,32 @@ class Experiment:
         return True
 
     def _begin_round(self) -> PlayedRound:
-        config, pool = self.config, self.pool
-        index, labeled, unlabeled = pool.next_round, pool.labeled_indices, pool.unlabeled_indices
-        final = (len(labeled) >= config.max_labeled or len(unlabeled) == 0
-                 or bool(config.max_rounds and index + 1 >= config.max_rounds))
-        return PlayedRound(index=index, seed=round_seed(config.seed, index), labeled=labeled, labels=pool.labels,
-                           unlabeled=unlabeled, final=final)
+        pool = self.pool
+        return PlayedRound.begin(pool.next_round, self.config, pool.labeled_indices, pool.labels, pool.unlabeled_indices)
 
     def _train(self, played: PlayedRound, out: Callable[[str], None]) -> None:
         """A fresh learner of the strategy's family, trained on the round's pools."""
-        config, images = self.config, self.dataset.pool_images
+        dataset, images = self.dataset, self.dataset.pool_images
         with played.timed("train"):
             keras.utils.set_random_seed(played.seed)
             with self.distribution.scope():
-                played.learner = models.build(self.strategy.model_family, config, self.dataset.image_shape,
-                                              self.dataset.num_classes, played.index)
+                played.learner = models.build(self.strategy.model_family, self.config, dataset.image_shape,
+                                              dataset.num_classes, played.index)
             self._describe(played.learner, out)
-            training_data = played.learner.training_data(images[played.labeled], played.labels,
-                                                          images[played.unlabeled], config.batch_size, played.seed)
-            played.history = distribute.fit(played.learner, training_data, config.epochs,
-                                             verbose=1 if config.progress else 0)
+            data = models.RoundData(images[played.labeled], played.labels, images[played.unlabeled],
+                                    dataset.val_images, dataset.val_labels)
+            played.history, played.metrics = played.learner.train_round(data, self.config, played.seed,
+                                                                        self.progress)
 
     def _evaluate(self, played: PlayedRound) -> None:
         dataset = self.dataset
         with played.timed("evaluate"):
-            played.metrics = {f"train_{name}": values[-1] for name, values in played.history.items()}
+            played.metrics.update({f"train_{name}": values[-1] for name, values in played.history.items()})
             played.metrics["test_accuracy"] = _accuracy(played.learner, dataset.test_images, dataset.test_labels)
             played.metrics["validation_accuracy"] = _accuracy(played.learner, dataset.val_images, dataset.val_labels)
+            if played.learner.reference is not None:
+                played.metrics["reference_accuracy"] = _accuracy(played.learner.reference, dataset.test_images,
+                                                                 dataset.test_labels)
 
     def _select(self, played: PlayedRound) -> None:
         """The strategy's batch, and the round model's guesses for it (the diagnostics need them)."""

@@ -75,4 +75,17 @@ def flagfile_text(config: ExperimentConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
+def markdown_table(config_class=ExperimentConfig) -> str:
+    """The settings as README's flag table (tests/test_config.py keeps README equal to it)."""
+    rows = ["| flag | default | meaning |", "|---|---|---|"]
+    for field in dataclasses.fields(config_class):
+        default = field.default
+        shown = ("on" if default else "off") if isinstance(default, bool) else (
+            ",".join(map(str, default)) or "–" if isinstance(default, tuple) else "–" if default in (None, "") else default)
+        choices = choices_of(field) if field.name != "strategy" else None
+        meaning = field.metadata["help"] + (f" One of: {', '.join(f'`{c}`' for c in choices)}." if choices else "")
+        rows.append(f"| `--{field.name}` | {shown} | {meaning.replace('|', '/')} |")
+    return "\n".join(rows) + "\n"
+
+
 define_flags()

@@ -4,6 +4,8 @@ Flags -> ExperimentConfig -> experiment. A problem with a flag, file or data set
 one line and exits with status 2, before anything is written (or, for a labels file given on
 --resume, without recording anything).
 """
+import sys
+
 from m2vaal_tf import cli, flags
 from m2vaal_tf.errors import UserError
 
@@ -18,7 +20,7 @@ def main(argv):
         run = experiment.prepare(config)
         print(f"run {config.run_dir}: strategy={config.strategy} data={config.dataset} "
               f"pool={len(run.pool.unlabeled_indices)} labelled={len(run.pool.labeled_indices)}")
-        run.run(flags_text=flags.flagfile_text(config))
+        run.run(flags_text=flags.flagfile_text(config), progress=sys.stdout)
     except UserError as e:  # e.g. a labels file with problems: nothing was recorded
         cli.exit_with_error(str(e))
 

@@ -113,5 +113,30 @@ def test_roles_drive_flagfile_pool_settings_and_hparams():
     saved = {line.split("=")[0].lstrip("-").removeprefix("no") for line in flags.flagfile_text(config).split()}
     assert "resume" not in saved and "progress" not in saved and {"seed", "oracle", "strategy"} <= saved
     assert set(config.pool_settings()) == {"dataset", "strategy", "initial_labeled", "initial_classes", "budget",
-                                           "pool_subsample", "validation_size", "uncertainty", "seed"}
+                                           "pool_subsample", "validation_size", "uncertainty", "seed",
+                                           "candidates_per_round"}
     assert "logdir" not in config.hparams() and config.hparams()["seed"] == 4
+
+
+def test_readme_flag_table_is_the_generated_one():
+    with open(os.path.join(PROJECT_ROOT, "README.md"), encoding="utf-8") as f:
+        assert flags.markdown_table() in f.read(), "regenerate README's flag table: m2vaal_tf.flags.markdown_table()"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--vae_epochs=0"], "--vae_epochs=0 must be at least 1"),
+    (["--vae_batch_size=1"], "--vae_batch_size=1 must be at least 2"),
+    (["--vae_loss=mse"], "--vae_loss='mse' is not one of: auto, vaal, tavaal, elbo"),
+    (["--discriminator_holdout=0.7"], "--discriminator_holdout=0.7 must be at most 0.5"),
+    (["--discriminator_holdout=-0.1"], "--discriminator_holdout=-0.1 must be 0 or more"),
+    (["--candidates_per_round=-1"], "--candidates_per_round=-1 must be 0 or more"),
+    (["--candidates_per_round=100", "--budget=200"], "--budget=200 is larger than --candidates_per_round=100"),
+    (["--candidates_per_round=90000"], "--candidates_per_round=90000 exceeds the"),
+    (["--task_recipe=sgd"], "--task_recipe='sgd' is not one of: plain, vaal"),
+])
+def test_new_budget_flags_are_one_line_errors(tmp_path, args, message):
+    result = run_cli(f"--logdir={tmp_path}", *args)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("train.py: error:")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert os.listdir(tmp_path) == []

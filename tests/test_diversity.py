@@ -125,8 +125,8 @@ def test_short_real_run_logs_selection_diagnostics(tmp_path, fashion_subset, str
     import csv
     from m2vaal_tf import experiment
     config = ExperimentConfig(strategy=strategy, initial_labeled=64, budget=40, max_labeled=104, epochs=4,
-                              pool_subsample=500, batch_size=32, mc_samples=5, logdir=str(tmp_path),
-                              run_name=strategy)
+                              pool_subsample=500, batch_size=32, mc_samples=5, vae_epochs=2, vae_batch_size=32,
+                              logdir=str(tmp_path), run_name=strategy)
     pool = experiment.prepare(config, dataset=fashion_subset).run(out=lambda line: None)
     first = pool.rounds[0]
     truth = fashion_subset.pool_labels[first.selected]

@@ -154,3 +154,16 @@ def test_tfds_dataset_with_colour_images_runs_a_round(tmp_path):
                                   max_labeled=30, epochs=1, logdir=str(tmp_path), run_name="cifar")
         pool = experiment.prepare(config).run(out=lambda line: None)
     assert [len(r.selected) for r in pool.rounds] == [10, 0]
+
+
+def test_candidates_per_round_are_a_fresh_seeded_subset_each_round():
+    """--candidates_per_round: TA-VAAL's SUBSET, a new random draw of the unlabelled pool every round,
+    the same for the same seed, and all of the pool when it is smaller."""
+    from m2vaal_tf.played_round import PlayedRound
+    config = ExperimentConfig(candidates_per_round=50, initial_labeled=10, budget=5, max_labeled=100)
+    labeled, labels, unlabeled = np.arange(10), np.zeros(10, np.int64), np.arange(10, 1000)
+    first = PlayedRound.begin(0, config, labeled, labels, unlabeled).unlabeled
+    assert len(first) == 50 and np.all(np.diff(first) > 0) and set(first) <= set(unlabeled)
+    assert np.array_equal(first, PlayedRound.begin(0, config, labeled, labels, unlabeled).unlabeled)
+    assert not np.array_equal(first, PlayedRound.begin(1, config, labeled, labels, unlabeled).unlabeled)
+    assert len(PlayedRound.begin(1, config, labeled, labels, unlabeled[:30]).unlabeled) == 30

@@ -24,7 +24,7 @@ from m2vaal_tf.config import ExperimentConfig
 
 ROUNDS = 3
 SETTINGS = dict(strategy="m2vaal", initial_labeled=60, budget=40, max_labeled=140, pool_subsample=600,
-                epochs=2, batch_size=32, projector_samples=250)
+                epochs=2, batch_size=32, vae_epochs=2, vae_batch_size=32, projector_samples=250)
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +55,19 @@ def test_accuracy_scalars_have_one_value_per_round_at_the_labelled_count(m2vaal_
     assert len(events.Tensors("seconds/summaries")) == ROUNDS
 
 
-def test_every_model_loss_is_logged_per_epoch(m2vaal_run):
-    config, _ = m2vaal_run
+def test_every_model_loss_is_logged_round_after_round(m2vaal_run):
+    """The reference classifier's losses per epoch; the VAE/D phase's per stretch of iterations (one
+    point per iteration when a round has fewer than 100); each tag's steps run on across rounds."""
+    config, pool = m2vaal_run
     events = load_events(config.run_dir)
-    for loss in ("task_loss", "vae_loss", "adversarial_loss", "discriminator_loss"):
+    iterations = sum(int(r.metrics["vae_iterations"]) for r in pool.rounds)
+    expected = {"reference_loss": ROUNDS * SETTINGS["epochs"], "task_loss": iterations, "vae_loss": iterations,
+                "reconstruction_loss": iterations, "adversarial_loss": iterations, "discriminator_loss": iterations}
+    for loss, count in expected.items():
         steps = [e.step for e in events.Tensors(f"train/{loss}")]
-        assert steps == list(range(1, ROUNDS * SETTINGS["epochs"] + 1)), loss
+        assert steps == list(range(1, count + 1)), loss
         assert all(np.isfinite(float(tf.make_ndarray(e.tensor_proto))) for e in events.Tensors(f"train/{loss}"))
+    assert [e.step for e in events.Tensors("generative/discriminator_auc")] == [r.labeled for r in pool.rounds]
 
 
 def decoded_images(events, tag):

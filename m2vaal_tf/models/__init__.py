@@ -2,6 +2,6 @@
 the family it needs (`Strategy.model_family`); each learner builds itself and its optimisers from
 the config (`Learner.from_config`). See `base.py` for the interface and its capabilities."""
 from m2vaal_tf.models import classifier, m2vaal, tavaal, vaal  # noqa: F401 (importing registers them)
-from m2vaal_tf.models.base import DISCRIMINATE, RECONSTRUCT, Learner, build, families
+from m2vaal_tf.models.base import DISCRIMINATE, RECONSTRUCT, Learner, RoundData, build, families
 
-__all__ = ["DISCRIMINATE", "RECONSTRUCT", "Learner", "build", "families"]
+__all__ = ["DISCRIMINATE", "RECONSTRUCT", "Learner", "RoundData", "build", "families"]

@@ -1,10 +1,16 @@
-"""What the VAAL family shares: a classifier, a β-VAE, a discriminator D playing the labelled /
-unlabelled game, and selection by D's probability of "labelled".
+"""What the VAAL family shares: a β-VAE and a discriminator D playing the labelled / unlabelled
+game over the official iteration budget, and selection by D's probability of "labelled".
 
-The three learners (VAAL, TA-VAAL, M2-VAAL) differ only in what is concatenated to the latent
-code (nothing, the ranker's score r, or the classifier's softmax y') and in how the task learner
-is trained; subclasses say so through `side_information` and `train_step`. As in official VAAL,
-D always reads the mean μ, never a sampled z, both when it is trained and when it scores.
+The three learners (VAAL, TA-VAAL, M2-VAAL) differ in what is concatenated to the latent code
+(nothing, the ranker's score r, or the classifier's softmax y': `sides`) and in how the task
+learner is trained: beside the game and first (VAAL, TA-VAAL: `TaskLearnerBeside`) or jointly
+(M2-VAAL). As in official VAAL, D always reads the mean μ, never a sampled z.
+
+One round (`train_round`) runs `vae_iterations` iterations over endless, reshuffled labelled and
+unlabelled streams, the official codes' budget. An iteration takes `vae_steps` VAE steps, each on a
+new pair of batches, then `disc_steps` D steps, the first on the last VAE pair (sinhasam/vaal
+solver.py:80-150). A fraction of each pool is held out of D's training, and D's ROC AUC on it says
+whether D can tell labelled from unlabelled samples it has not seen.
 
 Structure after the keras-io DCGAN example: sub-networks passed in, a second optimizer for D
 (built on D's variables inside the distribution scope), one `keras.metrics.Mean` per loss.
@@ -15,56 +21,56 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf.models import losses, networks, pipelines
+from m2vaal_tf import distribute
+from m2vaal_tf.models import budget, losses, networks, pipelines
 from m2vaal_tf.models.base import DISCRIMINATE, RECONSTRUCT, Learner
+from m2vaal_tf.reporting.progress import IterationProgress
 
-# Official VAAL's Adam learning rate for the VAE and D (sinhasam/vaal, arguments.py); used by the
-# whole family.
+# Official VAAL's Adam learning rate for the VAE and D (sinhasam/vaal, solver.py:44-46).
 ADAM_LR_VAE = 5e-4
+
+ga = losses.global_average
 
 
 class AdversarialLearner(Learner):
-    """Base of the VAAL family. Subclasses define `side_information` and `train_step`, and say
-    through `side_dim` how wide the side information is and `default_vae_steps` how many VAE steps
-    an iteration takes when --vae_steps=0."""
+    """Base of the VAAL family. Subclasses define `sides`, `vae_step` and `generative_variables`."""
 
     capabilities = frozenset({RECONSTRUCT, DISCRIMINATE})
-    tracked_losses = ("task_loss", "vae_loss", "adversarial_loss", "discriminator_loss")
+    tracked_losses = ("vae_loss", "reconstruction_loss", "adversarial_loss", "discriminator_loss")
     default_vae_steps = 1
+    default_vae_loss = "elbo"
 
     @classmethod
     def side_dim(cls, num_classes: int) -> int:
         return 0
 
     @classmethod
-    def task_network(cls, classifier: keras.Model, size) -> keras.Model:
-        """The task learner built on the plain classifier (TA-VAAL adds its ranker)."""
-        return classifier
-
-    @classmethod
     def arguments_from_config(cls, config, image_shape, num_classes: int, round_index: int) -> dict:
-        """The constructor arguments: the classifier, encoder, decoder and D for this image shape,
-        and the VAE / game settings; subclasses add their own."""
+        """The encoder, decoder and D for this image shape, and the VAE / game settings;
+        subclasses add their task learner (built first, so that its initial weights are those a
+        plain classifier gets from the same seed)."""
         size = cls.size(config)
-        side_dim = cls.side_dim(num_classes)
-        return dict(
-            classifier=cls.task_network(networks.build_classifier(image_shape, num_classes, size), size),
-            encoder=networks.build_encoder(image_shape, size),
-            decoder=networks.build_decoder(image_shape, size.latent_dim + side_dim, size),
-            discriminator=networks.build_discriminator(size.latent_dim + side_dim, size),
-            beta=config.beta, adversary_weight=config.adversary_weight,
-            vae_steps=config.vae_steps or cls.default_vae_steps, disc_steps=config.disc_steps, seed=config.seed,
-            name=cls.family)
+        code_dim = size.latent_dim + cls.side_dim(num_classes)
+        return dict(encoder=networks.build_encoder(image_shape, size),
+                    decoder=networks.build_decoder(image_shape, code_dim, size),
+                    discriminator=networks.build_discriminator(code_dim, size),
+                    beta=config.beta, adversary_weight=config.adversary_weight,
+                    vae_steps=config.vae_steps or cls.default_vae_steps, disc_steps=config.disc_steps,
+                    vae_loss=cls.default_vae_loss if config.vae_loss == "auto" else config.vae_loss,
+                    seed=config.seed, name=cls.family)
 
     @classmethod
-    def optimizers(cls, config) -> dict:
+    def from_config(cls, config, image_shape, num_classes, round_index):
         """Adam 5e-4 for the VAE (M2-VAAL: the joint model) and for D, as official VAAL."""
-        return dict(optimizer=keras.optimizers.Adam(ADAM_LR_VAE), d_optimizer=keras.optimizers.Adam(ADAM_LR_VAE))
+        model = cls(**cls.arguments_from_config(config, image_shape, num_classes, round_index))
+        model.compile(optimizer=keras.optimizers.Adam(ADAM_LR_VAE), d_optimizer=keras.optimizers.Adam(ADAM_LR_VAE),
+                      jit_compile=config.jit_compile)
+        return model
 
-    def __init__(self, classifier, encoder, decoder, discriminator, beta=1.0, adversary_weight=1.0,
-                 vae_steps=1, disc_steps=1, seed=0, **kwargs):
-        super().__init__(classifier, **kwargs)
-        self.classifier = classifier
+    def __init__(self, task_network, encoder, decoder, discriminator, beta=1.0, adversary_weight=1.0,
+                 vae_steps=1, disc_steps=1, vae_loss="elbo", seed=0, **kwargs):
+        super().__init__(task_network, **kwargs)
+        self.task_network = task_network
         self.encoder = encoder
         self.decoder = decoder
         self.discriminator = discriminator
@@ -72,79 +78,58 @@ class AdversarialLearner(Learner):
         self.adversary_weight = adversary_weight
         self.vae_steps = vae_steps
         self.disc_steps = disc_steps
+        self.vae_loss = vae_loss
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked_losses}
 
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    @classmethod
-    def from_config(cls, config, image_shape, num_classes, round_index):
-        model = cls(**cls.arguments_from_config(config, image_shape, num_classes, round_index))
-        model.compile(**cls.optimizers(config), jit_compile=config.jit_compile)
-        return model
+    metrics = property(lambda self: list(self.trackers.values()))
 
     def compile(self, optimizer, d_optimizer, **kwargs):
         super().compile(optimizer=optimizer, **kwargs)
         self.d_optimizer = d_optimizer
 
     def build_for_training(self, image_shape):
-        """Creates every variable, and every optimizer's slots, now: under a tf.distribute scope
-        Keras 3 only builds `self.optimizer` itself, and variables created inside the first
-        `train_step` would be created under the wrong context."""
+        """Every variable and optimizer slot now: Keras 3 builds only `self.optimizer` under a scope."""
         self(tf.zeros((1, *image_shape)))
-        self.optimizer.build(self.trainable_variables)
+        self.optimizer.build(self.generative_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    @property
+    def generative_variables(self):
+        """What `self.optimizer` trains."""
+        return self.encoder.trainable_variables + self.decoder.trainable_variables
 
     # -- the pieces ----------------------------------------------------------------------------
 
-    def call(self, images, training=False):
-        """Touches every sub-network (Keras builds the model symbolically through `call`)."""
-        mean, log_var = self.encoder(images, training=training)
-        side = self.side_information(images, training=training)
-        recon_logits = self.decoder(self._decoder_code(mean, side), training=training)
-        return self.class_logits(images, training=training), recon_logits, self.discriminator(
-            self._discriminator_code(mean, side), training=training)
+    def call(self, images, training=False):  # touches every sub-network: Keras builds through `call`
+        mean, _ = self.encoder(images, training=training)
+        decoder_side, discriminator_side = self.sides(images, first=False)
+        return (self.class_logits(images, training=training),
+                self.decoder(tf.concat([mean, decoder_side], axis=1), training=training),
+                self.discriminator(tf.concat([mean, discriminator_side], axis=1), training=training))
 
     def class_logits(self, images, training):
-        return self.classifier(images, training=training)
+        return self.task_network(images, training=training)
 
-    def side_information(self, images, training):
-        """What is concatenated to the latent code: a [batch, k] tensor, k may be 0."""
-        return tf.zeros((tf.shape(images)[0], 0))
-
-    def _decoder_code(self, z, side):
-        return tf.concat([z, side], axis=1)
-
-    def _discriminator_code(self, mean, side):
-        return tf.concat([mean, side], axis=1)
+    def sides(self, images, first):
+        """(what the decoder reads next to z, what D reads next to μ): [batch, k] tensors, k may be 0.
+        `first` is True in a round's first iteration (TA-VAAL draws r at random there)."""
+        empty = tf.zeros((tf.shape(images)[0], 0))
+        return empty, empty
 
     def sample_latent(self, mean, log_var):
         """The reparameterisation z = μ + σ·ε, with ε from the model's own seed generator."""
         epsilon = keras.random.normal(tf.shape(mean), seed=self.seed_generator)
         return mean + tf.exp(0.5 * log_var) * epsilon
 
-    def vae_terms(self, images, side, training=True):
-        """Per-example negative β-ELBO per pixel of a batch, and the mean μ that D reads."""
-        mean, log_var = self.encoder(images, training=training)
-        z = self.sample_latent(mean, log_var) if training else mean
-        recon_logits = self.decoder(self._decoder_code(z, side), training=training)
-        return losses.negative_elbo_per_pixel(images / 255.0, recon_logits, mean, log_var, self.beta), mean
-
-    def discriminator_step(self, labeled_images, unlabeled_images):
-        """Trains D to tell labelled (1) from unlabelled (0) on detached codes [μ, side]."""
-        codes = []
-        for images in (labeled_images, unlabeled_images):
-            mean, _ = self.encoder(images, training=False)
-            codes.append(tf.stop_gradient(self._discriminator_code(mean, self.side_information(images, False))))
-        with tf.GradientTape() as tape:
-            per_labeled = losses.binary_cross_entropy(self.discriminator(codes[0], training=True), 1.0)
-            per_unlabeled = losses.binary_cross_entropy(self.discriminator(codes[1], training=True), 0.0)
-            loss = losses.global_average(per_labeled) + losses.global_average(per_unlabeled)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return tf.reduce_mean(per_labeled) + tf.reduce_mean(per_unlabeled)
+    def vae_terms(self, images, decoder_side):
+        """(the VAE loss of a batch, reduced as --vae_loss says; its per-example value and
+        reconstruction error, to report; μ)."""
+        mean, log_var = self.encoder(images, training=True)
+        output = self.decoder(tf.concat([self.sample_latent(mean, log_var), decoder_side], axis=1), training=True)
+        loss, per_example, reconstruction = losses.vae_loss(self.vae_loss, images / 255.0, output, mean, log_var,
+                                                            self.beta)
+        return loss, (per_example, reconstruction), mean
 
     def adversarial_terms(self, labeled_mean, labeled_side, unlabeled_mean, unlabeled_side):
         """The VAE's side of the game (eq. 6): make D call both pools "labelled", per example.
@@ -155,23 +140,102 @@ class AdversarialLearner(Learner):
         0.266 without that path."""
         return tuple(
             losses.binary_cross_entropy(self.discriminator(
-                self._discriminator_code(mean, tf.stop_gradient(side)), training=False), 1.0)
+                tf.concat([mean, tf.stop_gradient(side)], axis=1), training=False), 1.0)
             for mean, side in ((labeled_mean, labeled_side), (unlabeled_mean, unlabeled_side)))
 
-    def report(self, **values):
-        for name, value in values.items():
+    def game_step(self, pair, first, variables, task_terms=None):
+        """One gradient step on L_VAE (+ adversary_weight · L_adv) of both pools, plus `task_terms`
+        (a function of the pair returning (loss, report) computed inside the tape), on `variables`."""
+        (labeled_images, labels, _), (unlabeled_images, _) = pair
+        with tf.GradientTape() as tape:
+            labeled_decoder, labeled_d = self.sides(labeled_images, first)
+            unlabeled_decoder, unlabeled_d = self.sides(unlabeled_images, first)
+            vae_labeled, (per_labeled, rec_labeled), mean_labeled = self.vae_terms(labeled_images, labeled_decoder)
+            vae_unlabeled, (per_unlabeled, rec_unlabeled), mean_unlabeled = self.vae_terms(unlabeled_images,
+                                                                                          unlabeled_decoder)
+            adv_labeled, adv_unlabeled = self.adversarial_terms(mean_labeled, labeled_d, mean_unlabeled, unlabeled_d)
+            total = vae_labeled + vae_unlabeled + self.adversary_weight * self.adversarial_weight_on * (
+                ga(adv_labeled) + ga(adv_unlabeled))
+            task_loss, report = task_terms(labeled_images, labels) if task_terms else (0.0, {})
+            total += task_loss
+        self.optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+        mean = tf.reduce_mean
+        return {**report, "vae_loss": mean(per_labeled) + mean(per_unlabeled),
+                "reconstruction_loss": (mean(rec_labeled) + mean(rec_unlabeled)) / 2.0,
+                "adversarial_loss": mean(adv_labeled) + mean(adv_unlabeled)}
+
+    adversarial_weight_on = 1.0  # M2-VAAL without the adversarial loss (eq. 9) sets 0
+
+    def discriminator_step(self, pair, first):
+        """Trains D to tell labelled (1) from unlabelled (0) on detached codes [μ, side]; samples of
+        weight 0 (held out) do not train it."""
+        (labeled_images, _, labeled_weights), (unlabeled_images, unlabeled_weights) = pair
+        codes = []
+        for images in (labeled_images, unlabeled_images):
+            mean, _ = self.encoder(images, training=False)
+            codes.append(tf.stop_gradient(tf.concat([mean, self.sides(images, first)[1]], axis=1)))
+        with tf.GradientTape() as tape:
+            per_labeled = losses.binary_cross_entropy(self.discriminator(codes[0], training=True), 1.0)
+            per_unlabeled = losses.binary_cross_entropy(self.discriminator(codes[1], training=True), 0.0)
+            loss = (losses.weighted_average(per_labeled, labeled_weights)
+                    + losses.weighted_average(per_unlabeled, unlabeled_weights))
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return tf.reduce_mean(per_labeled) + tf.reduce_mean(per_unlabeled)
+
+    def vae_step(self, pair, first):
+        """One VAE step (M2-VAAL: one joint step); returns the values to report."""
+        return self.game_step(pair, first, self.generative_variables)
+
+    def train_step(self, batch):
+        """One iteration: `vae_steps` VAE steps on new pairs, then `disc_steps` D steps, the first on
+        the last VAE pair."""
+        first = tf.equal(self.optimizer.iterations, 0)
+        for k in range(self.vae_steps):
+            report = self.vae_step(batch[k], first)
+        for k in range(self.disc_steps):
+            report["discriminator_loss"] = self.discriminator_step(batch[self.vae_steps - 1 + k], first)
+        for name, value in report.items():
             self.trackers[name].update_state(value)
         return {m.name: m.result() for m in self.metrics}
 
-    # -- the learner interface -----------------------------------------------------------------
+    # -- a round ------------------------------------------------------------------------------
 
-    training_data = staticmethod(pipelines.two_pool_dataset)
+    def train_task(self, data, config, seed: int, progress) -> tuple:
+        """What trains before the game: (history, metrics)."""
+        return {}, {}
+
+    def train_round(self, data, config, seed: int, progress=None):
+        history, metrics = self.train_task(data, config, seed, progress)
+        rng = np.random.default_rng([seed, budget.HOLDOUT_STREAM])
+        labeled_weights = budget.holdout_weights(len(data.labels), config.discriminator_holdout, rng)
+        unlabeled_weights = budget.holdout_weights(len(data.unlabeled_images), config.discriminator_holdout, rng)
+        iterations = budget.vae_iterations(len(data.labels), len(data.unlabeled_images), config.vae_epochs,
+                                    config.vae_batch_size)
+        stream = pipelines.generative_batches(
+            data.labeled_images, data.labels, labeled_weights, data.unlabeled_images, unlabeled_weights,
+            config.vae_batch_size, self.vae_steps + self.disc_steps - 1, seed)
+        tracker = IterationProgress(iterations, f"{self.family} VAE/D", out=progress, enabled=progress is not None,
+                                    heading=f"{iterations} VAE/D iterations = ({len(data.labels)} labelled + "
+                                            f"{len(data.unlabeled_images)} candidates) x {config.vae_epochs} / "
+                                            f"{config.vae_batch_size}")
+        distribute.fit(self, stream, epochs=1, verbose=0, steps_per_epoch=iterations, callbacks=[tracker])
+        history.update(tracker.curves)
+        metrics["vae_iterations"] = iterations
+        metrics["reconstruction_loss"] = tracker.curves["reconstruction_loss"][-1]
+        if labeled_weights.min() == 0 and unlabeled_weights.min() == 0:
+            metrics["discriminator_auc"] = budget.roc_auc(
+                self.labeled_probability(data.labeled_images[labeled_weights == 0]),
+                self.labeled_probability(data.unlabeled_images[unlabeled_weights == 0]))
+        return history, metrics
+
+    # -- the learner interface -----------------------------------------------------------------
 
     @tf.function(reduce_retracing=True)
     def code(self, images):
         """The latent code D reads: [μ, y'] for M2-VAAL (the seed's Algorithms 1 and 2), μ for VAAL."""
         mean, _ = self.encoder(images, training=False)
-        return self._discriminator_code(mean, self.side_information(images, training=False))
+        return tf.concat([mean, self.sides(images, first=False)[1]], axis=1)
 
     @tf.function(reduce_retracing=True)
     def discriminator_probability(self, images):
@@ -182,9 +246,8 @@ class AdversarialLearner(Learner):
     def reconstruction(self, images):
         """uint8 reconstructions decoded from the mean code [μ, side] (the seed's Figure 3)."""
         mean, _ = self.encoder(images, training=False)
-        logits = self.decoder(self._decoder_code(mean, self.side_information(images, training=False)),
-                              training=False)
-        return tf.cast(tf.round(tf.sigmoid(logits) * 255.0), tf.uint8)
+        output = self.decoder(tf.concat([mean, self.sides(images, first=False)[0]], axis=1), training=False)
+        return tf.cast(tf.round(losses.decoded_pixels(self.vae_loss, output) * 255.0), tf.uint8)
 
     def labeled_probability(self, images: np.ndarray, batch_size: Optional[int] = None) -> np.ndarray:
         return self.predict_in_batches(self.discriminator_probability, images, batch_size)[:, 0]

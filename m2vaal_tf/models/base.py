@@ -14,7 +14,8 @@ bypassed on purpose: it does not run under MultiWorkerMirroredStrategy in Keras 
 (keras-team/keras#20585), while a plain tf.function over the (mirrored) variables runs under every
 strategy and is as fast on one device.
 """
-from typing import FrozenSet, Optional
+import dataclasses
+from typing import FrozenSet, Optional, Tuple
 
 import keras
 import numpy as np
@@ -40,15 +41,31 @@ def build(family: str, config, image_shape, num_classes: int, round_index: int =
     return learner
 
 
+@dataclasses.dataclass(frozen=True)
+class RoundData:
+    """What a round trains on: the labelled set with the oracle's labels, the round's unlabelled
+    candidates, and the validation set (for recipes that keep their best epoch)."""
+    labeled_images: np.ndarray
+    labels: np.ndarray
+    unlabeled_images: np.ndarray
+    validation_images: np.ndarray
+    validation_labels: np.ndarray
+
+
 class Learner(keras.Model):
     """`task_network` is the functional classifier whose `features` layer is the penultimate one."""
 
     family: str = ""
     capabilities: FrozenSet[str] = frozenset()
     scoring_batch_size: int = 2048
+    # A plain classifier trained on the same labelled set, for learners whose own classifier is
+    # trained another way (M2-VAAL): its accuracy tells the joint model's quality and the
+    # selection's quality apart.
+    reference: Optional["Learner"] = None
 
     def __init__(self, task_network: keras.Model, **kwargs):
         super().__init__(**kwargs)
+        self.task_network = task_network
         self.feature_network = keras.Model(task_network.input, task_network.get_layer("features").output,
                                            name="penultimate_features")
 
@@ -68,9 +85,9 @@ class Learner(keras.Model):
         """Creates every variable and optimizer slot before `fit` (needed under tf.distribute)."""
         raise NotImplementedError
 
-    @staticmethod
-    def training_data(labeled_images, labeled_labels, unlabeled_images, batch_size: int, seed: int):
-        """The tf.data.Dataset one round's `fit` consumes."""
+    def train_round(self, data: RoundData, config, seed: int, progress=None) -> Tuple[dict, dict]:
+        """Trains the fresh learner on one round's data; returns ({loss: [values]}, {metric: value}).
+        `progress` is a text stream for progress lines on long phases, or None for silence."""
         raise NotImplementedError
 
     def class_logits(self, images, training):

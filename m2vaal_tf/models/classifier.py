@@ -1,31 +1,46 @@
-"""The plain task learner r_γ: cross-entropy on the labelled pool (the seed's L_T, eq. 4).
+"""The plain task learner r_γ: cross-entropy on the labelled pool (the seed's L_T, eq. 4), trained
+the same way for every strategy that has one (`--task_recipe`), so that a round's model differs
+between strategies only by the labels they bought.
+
+  plain  Adam at --learning_rate for --epochs passes over the labelled set
+  vaal   official VAAL's task learner (sinhasam/vaal solver.py:45, 61-63, 159-165): SGD 0.01,
+         momentum 0.9, weight decay 5e-4, the learning rate divided by 10 at each quarter (here of
+         the epochs; the official code counts iterations), and the epoch best on validation kept
 
 Follows the keras-io custom `train_step` pattern: one `keras.metrics.Mean` per loss, listed in
 `metrics`, returned by `train_step`.
 """
 import keras
+import numpy as np
 import tensorflow as tf
 
+from m2vaal_tf import distribute
 from m2vaal_tf.models import losses, networks, pipelines
 from m2vaal_tf.models.base import Learner, register
+
+VAAL_TASK_LR = 0.01
 
 
 @register
 class Classifier(Learner):
     family = "classifier"
 
-    def __init__(self, network: keras.Model, **kwargs):
+    def __init__(self, network: keras.Model, recipe: str = "plain", **kwargs):
         super().__init__(network, **kwargs)
-        self.network = network
+        self.recipe = recipe
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
 
     @classmethod
     def from_config(cls, config, image_shape, num_classes, round_index):
-        """Adam at --learning_rate."""
-        model = cls(networks.build_classifier(image_shape, num_classes, cls.size(config)), name="classifier_learner")
-        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=config.jit_compile)
+        model = cls(cls.build_network(config, image_shape, num_classes), recipe=config.task_recipe,
+                    name="classifier_learner")
+        model.compile(optimizer=task_optimizer(config), jit_compile=config.jit_compile)
         return model
+
+    @classmethod
+    def build_network(cls, config, image_shape, num_classes):
+        return networks.build_classifier(image_shape, num_classes, cls.size(config))
 
     @property
     def metrics(self):
@@ -36,10 +51,10 @@ class Classifier(Learner):
         self.optimizer.build(self.trainable_variables)
 
     def call(self, images, training=False):
-        return self.network(images, training=training)
+        return self.task_network(images, training=training)
 
     def class_logits(self, images, training):
-        return self.network(images, training=training)
+        return self.task_network(images, training=training)
 
     def train_step(self, batch):
         images, labels = batch
@@ -53,8 +68,44 @@ class Classifier(Learner):
         self.accuracy_tracker.update_state(labels, logits)
         return {m.name: m.result() for m in self.metrics}
 
-    @staticmethod
-    def training_data(labeled_images, labeled_labels, unlabeled_images, batch_size: int, seed: int):
-        """The plain classifier learns from the labelled pool only."""
-        del unlabeled_images
-        return pipelines.labeled_dataset(labeled_images, labeled_labels, batch_size, seed)
+    def round_callbacks(self, data, config):
+        """The recipe's callbacks for one round."""
+        if self.recipe != "vaal":
+            return []
+        quarter = max(1, -(-config.epochs // 4))
+        return [keras.callbacks.LearningRateScheduler(lambda epoch: VAAL_TASK_LR * 0.1 ** min(3, epoch // quarter)),
+                BestOnValidation(data.validation_images, data.validation_labels)]
+
+    def train_round(self, data, config, seed, progress=None):
+        """The labelled set only, --epochs passes of --batch_size."""
+        dataset = pipelines.labeled_dataset(data.labeled_images, data.labels, config.batch_size, seed)
+        history = distribute.fit(self, dataset, config.epochs, verbose=1 if config.progress else 0,
+                                 callbacks=self.round_callbacks(data, config))
+        return history, {}
+
+
+def task_optimizer(config):
+    if config.task_recipe == "vaal":
+        return keras.optimizers.SGD(VAAL_TASK_LR, momentum=0.9, weight_decay=5e-4)
+    return keras.optimizers.Adam(config.learning_rate)
+
+
+class BestOnValidation(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the best validation accuracy (official VAAL keeps its
+    best task model, checked every 1,000 iterations) and restores them when training ends."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray):
+        super().__init__()
+        self.images, self.labels = images, labels
+        self.best_accuracy, self.best_weights = -1.0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not len(self.labels):
+            return
+        accuracy = float(np.mean(self.model.predict_proba(self.images).argmax(axis=1) == self.labels))
+        if accuracy > self.best_accuracy:
+            self.best_accuracy, self.best_weights = accuracy, self.model.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)

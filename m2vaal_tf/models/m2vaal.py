@@ -6,12 +6,21 @@ steps (it is trained in both variants). Because y' feeds the decoder, the unlabe
 the classifier too: `classifier_gets_vae_grad` switches that gradient path (the decoder's, through
 y', on both pools); off, the classifier learns from L_T alone. L_adv never reaches the classifier
 (see `AdversarialLearner.adversarial_terms`).
+
+y' is computed one way wherever it joins the code: with dropout off, for the decoder, for L_adv,
+for D's training and for selection, so D is trained on the codes it later scores. L_T alone sees
+the classifier with dropout on.
+
+Each round also trains a plain classifier on the same labelled set (`reference`), exactly as the
+classifier strategies train theirs: its accuracy (`reference_accuracy`) separates what the joint
+training does to the classifier from what the selection does to the labelled set.
 """
 import tensorflow as tf
 
 from m2vaal_tf.models import losses
 from m2vaal_tf.models.adversarial import AdversarialLearner
 from m2vaal_tf.models.base import register
+from m2vaal_tf.models.classifier import Classifier
 
 ga = losses.global_average
 
@@ -21,10 +30,13 @@ class M2VAAL(AdversarialLearner):
     """`m2vaal` follows --adversarial (eq. 8 by default); `m2vaal_noadv` is always eq. 9."""
 
     family = "m2vaal"
+    tracked_losses = ("task_loss",) + AdversarialLearner.tracked_losses
 
-    def __init__(self, *args, adversarial=True, classifier_gets_vae_grad=True, **kwargs):
+    def __init__(self, *args, reference=None, adversarial=True, classifier_gets_vae_grad=True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.reference = reference
         self.adversarial = adversarial
+        self.adversarial_weight_on = 1.0 if adversarial else 0.0
         self.classifier_gets_vae_grad = classifier_gets_vae_grad
 
     @classmethod
@@ -33,59 +45,47 @@ class M2VAAL(AdversarialLearner):
 
     @classmethod
     def arguments_from_config(cls, config, image_shape, num_classes, round_index):
+        """The reference classifier first, from the round's seed as the classifier strategies'
+        round model is, so that it is that model when the labelled sets agree."""
+        reference = Classifier.from_config(config, image_shape, num_classes, round_index)
+        classifier = Classifier.build_network(config, image_shape, num_classes)
         return dict(super().arguments_from_config(config, image_shape, num_classes, round_index),
-                    adversarial=cls.adversarial_objective(config),
+                    reference=reference, task_network=classifier, adversarial=cls.adversarial_objective(config),
                     classifier_gets_vae_grad=config.classifier_gets_vae_grad)
 
     @staticmethod
     def adversarial_objective(config) -> bool:
         return config.adversarial
 
-    def side_information(self, images, training):
-        return self._softmax_code(self.classifier(images, training=training))
-
-    def _softmax_code(self, logits):
-        probabilities = tf.nn.softmax(logits)
-        return probabilities if self.classifier_gets_vae_grad else tf.stop_gradient(probabilities)
-
-    def compute_losses(self, labeled_images, labels, unlabeled_images, training=True):
-        """Per-example terms of the joint objective (eqs. 4-6)."""
-        labeled_logits = self.classifier(labeled_images, training=training)
-        labeled_side = self._softmax_code(labeled_logits)
-        unlabeled_side = self.side_information(unlabeled_images, training)
-        vae_labeled, labeled_mean = self.vae_terms(labeled_images, labeled_side, training)
-        vae_unlabeled, unlabeled_mean = self.vae_terms(unlabeled_images, unlabeled_side, training)
-        adv_labeled, adv_unlabeled = self.adversarial_terms(labeled_mean, labeled_side, unlabeled_mean, unlabeled_side)
-        return {"task": losses.cross_entropy(labels, labeled_logits), "vae_labeled": vae_labeled,
-                "vae_unlabeled": vae_unlabeled, "adv_labeled": adv_labeled, "adv_unlabeled": adv_unlabeled}
-
-    def objective(self, terms):
-        """Eq. 8 (adversarial) or eq. 9, each term averaged over the global batch."""
-        total = ga(terms["task"]) + ga(terms["vae_labeled"]) + ga(terms["vae_unlabeled"])
-        if self.adversarial:
-            total += self.adversary_weight * (ga(terms["adv_labeled"]) + ga(terms["adv_unlabeled"]))
-        return total
-
     @property
-    def learner_variables(self):
-        return (self.classifier.trainable_variables + self.encoder.trainable_variables
-                + self.decoder.trainable_variables)
+    def generative_variables(self):
+        return self.task_network.trainable_variables + super().generative_variables
 
-    def train_step(self, batch):
-        (labeled_images, labels), unlabeled_images = batch
-        variables = self.learner_variables
-        for _ in range(self.vae_steps):
-            with tf.GradientTape() as tape:
-                terms = self.compute_losses(labeled_images, labels, unlabeled_images)
-                total = self.objective(terms)
-            self.optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
-        for _ in range(self.disc_steps):
-            discriminator_loss = self.discriminator_step(labeled_images, unlabeled_images)
-        mean = tf.reduce_mean
-        return self.report(
-            task_loss=mean(terms["task"]), vae_loss=mean(terms["vae_labeled"]) + mean(terms["vae_unlabeled"]),
-            adversarial_loss=mean(terms["adv_labeled"]) + mean(terms["adv_unlabeled"]),
-            discriminator_loss=discriminator_loss)
+    def sides(self, images, first):
+        """y' (dropout off) for the decoder, with the decoder's gradient into the classifier when
+        switched on; D reads it detached."""
+        softmax = tf.nn.softmax(self.task_network(images, training=False))
+        return (softmax if self.classifier_gets_vae_grad else tf.stop_gradient(softmax)), tf.stop_gradient(softmax)
+
+    def task_terms(self, labeled_images, labels):
+        per_example = losses.cross_entropy(labels, self.task_network(labeled_images, training=True))
+        return ga(per_example), {"task_loss": tf.reduce_mean(per_example)}
+
+    def vae_step(self, pair, first):
+        """The joint step of eq. 8 (eq. 9 without L_adv) on classifier, encoder and decoder."""
+        return self.game_step(pair, first, self.generative_variables, task_terms=self.task_terms)
+
+    def build_for_training(self, image_shape):
+        if self.reference is not None:
+            self.reference.build_for_training(image_shape)
+            self.reference.scoring_batch_size = self.scoring_batch_size
+        super().build_for_training(image_shape)
+
+    def train_task(self, data, config, seed, progress):
+        if self.reference is None:
+            return {}, {}
+        history, _ = self.reference.train_round(data, config, seed, progress)
+        return {f"reference_{name}": values for name, values in history.items()}, {}
 
 
 @register

@@ -75,16 +75,18 @@ def build_discriminator(input_dim: int, size: NetworkSize = PRESETS["small"]) ->
     return keras.Model(code, layers.Dense(1)(x), name="discriminator")
 
 
-def build_loss_predictor(classifier: keras.Model, size: NetworkSize = PRESETS["small"]) -> keras.Model:
+def build_ranker(classifier: keras.Model, size: NetworkSize = PRESETS["small"]):
     """TA-VAAL's ranker (the loss-prediction module of Yoo & Kweon 2019) on the classifier's taps:
     each tap is pooled, mapped by a dense layer, and the concatenation gives one scalar score.
 
-    Returns a model images -> (logits, score) that shares the classifier's weights.
-    """
-    taps = [classifier.get_layer("conv1").output, classifier.get_layer("conv2").output,
-            classifier.get_layer("features").output]
-    pooled = [layers.GlobalAveragePooling2D()(t) for t in taps[:2]] + [taps[2]]
+    Returns (taps: images -> [conv1, conv2, features, logits], sharing the classifier's weights;
+    ranker: [conv1, conv2, features] -> score). Apart, so that the taps can be detached from the
+    ranker's loss (TA-VAAL stops that gradient after EPOCHL epochs)."""
+    tap_layers = [classifier.get_layer(name).output for name in ("conv1", "conv2", "features")]
+    taps = keras.Model(classifier.input, tap_layers + [classifier.output], name="classifier_taps")
+    inputs = [keras.Input(shape=tuple(t.shape[1:]), name=f"tap{i + 1}") for i, t in enumerate(tap_layers)]
+    pooled = [layers.GlobalAveragePooling2D()(t) for t in inputs[:2]] + [inputs[2]]
     mapped = [layers.Dense(size.ranker_units, activation="relu", name=f"ranker_fc{i + 1}")(p)
               for i, p in enumerate(pooled)]
     score = layers.Dense(1, name="ranker_score")(layers.Concatenate()(mapped))
-    return keras.Model(classifier.input, [classifier.output, score], name="classifier_with_ranker")
+    return taps, keras.Model(inputs, score, name="ranker")

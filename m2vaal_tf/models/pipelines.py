@@ -1,5 +1,5 @@
-"""The tf.data pipelines that feed the learners: labelled batches, the endless unlabelled stream of
-the generative learners, and unshuffled batches for scoring.
+"""The tf.data pipelines that feed the learners: labelled batches, the generative learners' endless
+labelled and unlabelled streams, and unshuffled batches for scoring.
 
 Images stay uint8 until a batch is formed; the cast to float is one vectorised op per batch (the
 networks scale to [0, 1] themselves). The arrays are in memory, so `cache()` would add nothing.
@@ -16,21 +16,28 @@ def labeled_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, see
                   deterministic=True).prefetch(tf.data.AUTOTUNE)
 
 
-def endless_image_batches(images: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
-    """Float image batches drawn from an endlessly repeated, reshuffled pool (the unlabelled side
-    of the generative learners' two-pool batches)."""
-    ds = tf.data.Dataset.from_tensor_slices(images)
-    ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).repeat().batch(batch_size)
-    return ds.map(lambda x: tf.cast(x, tf.float32), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+def generative_batches(labeled_images, labeled_labels, labeled_weights, unlabeled_images, unlabeled_weights,
+                       batch_size: int, pairs_per_iteration: int, seed: int) -> tf.data.Dataset:
+    """The VAAL family's input: endless, reshuffled labelled and unlabelled streams, as official
+    VAAL and TA-VAAL read them (`read_data`: a generator that restarts the DataLoader forever).
 
-
-def two_pool_dataset(labeled_images, labeled_labels, unlabeled_images, batch_size: int,
-                     seed: int) -> tf.data.Dataset:
-    """((labelled images, labels), unlabelled images) batches. One epoch is one pass over the
-    labelled set; the unlabelled pool is drawn from a reshuffled endless stream alongside."""
-    labeled = labeled_dataset(labeled_images, labeled_labels, batch_size, seed)
-    unlabeled = endless_image_batches(unlabeled_images, batch_size, seed + 1)
-    return tf.data.Dataset.zip((labeled, unlabeled)).prefetch(tf.data.AUTOTUNE)
+    One element is one iteration: a tuple of `pairs_per_iteration` pairs
+    ((images, labels, weights), (images, weights)), each batch of `batch_size`; official VAAL draws a
+    new pair for each VAE step after the first (solver.py:104-107). The weights are 1, or 0 for the
+    samples held out from D's training (its separability is measured on them)."""
+    labeled = tf.data.Dataset.from_tensor_slices((labeled_images, labeled_labels, labeled_weights))
+    labeled = labeled.shuffle(len(labeled_images), seed=seed, reshuffle_each_iteration=True).repeat()
+    unlabeled = tf.data.Dataset.from_tensor_slices((unlabeled_images, unlabeled_weights))
+    unlabeled = unlabeled.shuffle(len(unlabeled_images), seed=seed + 1, reshuffle_each_iteration=True).repeat()
+    pairs = tf.data.Dataset.zip((labeled.batch(batch_size), unlabeled.batch(batch_size)))
+    pairs = pairs.map(lambda l, u: ((tf.cast(l[0], tf.float32), l[1], l[2]), (tf.cast(u[0], tf.float32), u[1])),
+                      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if pairs_per_iteration > 1:  # K consecutive pairs as a K-tuple, each keeping its batch dimension first
+        pairs = pairs.batch(pairs_per_iteration).map(
+            lambda l, u: tuple(tf.nest.map_structure(lambda t: t[k], (l, u)) for k in range(pairs_per_iteration)))
+    else:
+        pairs = pairs.map(lambda l, u: ((l, u),))
+    return pairs.prefetch(tf.data.AUTOTUNE)
 
 
 def image_batches(images: np.ndarray, batch_size: int) -> tf.data.Dataset:

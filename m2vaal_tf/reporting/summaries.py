@@ -25,6 +25,8 @@ from m2vaal_tf.strategies import uncertainty
 HPARAMS_METRICS = {"accuracy/test": "test accuracy", "accuracy/validation": "validation accuracy",
                    "selection/misclassified": "queried misclassified"}
 FIGURE_SAMPLES_PER_CLASS = 3
+# What the VAAL family reports per round (`AdversarialLearner.train_round`).
+GENERATIVE_SCALARS = ("vae_iterations", "discriminator_auc", "reconstruction_loss")
 
 
 class RunSummaries:
@@ -33,6 +35,7 @@ class RunSummaries:
         self.class_names = tuple(class_names)
         self._writer = tf.summary.create_file_writer(run_dir)
         self._projector_writer = None
+        self._curve_steps = {}
 
     @property
     def projector_dir(self) -> str:
@@ -51,15 +54,16 @@ class RunSummaries:
         self._writer.flush()
 
     def played_round(self, played, dataset, config) -> None:
-        """A played round (`experiment.PlayedRound`): accuracies and timings, training curves,
+        """A played round (`played_round.PlayedRound`): accuracies and timings, training curves,
         reconstructions and, every --projector_every rounds and in the final one, the projector."""
         labeled = len(played.labeled)
         start = time.perf_counter()
         self.round_scalars(labeled, {
-            **{f"accuracy/{split}": played.metrics[f"{split}_accuracy"] for split in ("test", "validation")
-               if not np.isnan(played.metrics[f"{split}_accuracy"])},
+            **{f"accuracy/{split}": played.metrics[f"{split}_accuracy"] for split in ("test", "validation", "reference")
+               if f"{split}_accuracy" in played.metrics and not np.isnan(played.metrics[f"{split}_accuracy"])},
+            **{f"generative/{name}": played.metrics[name] for name in GENERATIVE_SCALARS if name in played.metrics},
             **{f"seconds/{phase}": s for phase, s in played.seconds.items()}})
-        self.training_curves(played.index * config.epochs, played.history)
+        self.training_curves(played.history)
         figure_images, figure_labels = ((dataset.test_images, dataset.test_labels) if len(dataset.test_labels)
                                         else (dataset.val_images, dataset.val_labels))
         self.reconstructions(labeled, played.learner, figure_images, figure_labels)
@@ -79,12 +83,16 @@ class RunSummaries:
                 tf.summary.scalar(name, value)
         self._writer.flush()
 
-    def training_curves(self, epochs_before: int, history: dict) -> None:
-        """Per-epoch values of the `train_step` metrics (every model's losses) of one round."""
+    def training_curves(self, history: dict) -> None:
+        """The `train_step` metrics (every model's losses) of one round: per epoch for the task
+        learners, per stretch of iterations for the VAE / D phase. Each tag's steps continue from
+        the previous round's, so the rounds follow each other on one axis."""
         with self._writer.as_default():
             for name, values in history.items():
-                for epoch, value in enumerate(values):
-                    tf.summary.scalar(f"train/{name}", value, step=epochs_before + epoch + 1)
+                start = self._curve_steps.get(name, 0)
+                for offset, value in enumerate(values):
+                    tf.summary.scalar(f"train/{name}", value, step=start + offset + 1)
+                self._curve_steps[name] = start + len(values)
         self._writer.flush()
 
     def reconstructions(self, labeled: int, learner, images: np.ndarray, labels: np.ndarray) -> None:

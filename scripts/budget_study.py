@@ -1,0 +1,100 @@
+"""The budget study: how many passes over the data (E_v) the generative learners need before their
+query stops changing. Round 0 of protocols A and B, seed 0, per method and E_v: VAE/D iterations,
+seconds, reconstruction loss, D's held-out AUC, the queried batch's overlap with E_v = 100's, and the
+test accuracy of the plain classifier trained on the initial set plus that batch.
+
+  python scripts/budget_study.py [--protocols B,A] [--methods m2vaal,vaal] [--vae_epochs 100,1,3,10,30]
+      [--candidates_per_round 10000] [--out docs/results/budget_study.json]
+
+Resumable: each finished cell is written to --out at once and skipped on the next start (commit the
+file). Prints the table (markdown) of what is done. The candidates are a random 10,000-image subset
+as TA-VAAL's SUBSET (its protocol A budget: 8,593 iterations at E_v = 100).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+PROTOCOLS = {"A": dict(initial_labeled=1000, budget=1000),
+             "B": dict(initial_labeled=500, initial_classes=(2, 4, 7), budget=64)}
+
+
+def cell(dataset, protocol, method, vae_epochs, candidates):
+    """One round 0: train, select, then the plain classifier on the initial set plus the batch."""
+    import keras
+    import numpy as np
+
+    from m2vaal_tf import experiment, models
+    from m2vaal_tf.config import ExperimentConfig
+    config = ExperimentConfig(strategy=method, **PROTOCOLS[protocol], max_labeled=8000,
+                              candidates_per_round=candidates, vae_epochs=vae_epochs, seed=0)
+    run = experiment.prepare(config, dataset=dataset)
+    played = run._begin_round()
+    start = time.perf_counter()
+    run._train(played, out=lambda line: None)
+    seconds = time.perf_counter() - start
+    run._select(played)
+    labeled = np.concatenate([played.labeled, played.selected])
+    labels = dataset.pool_labels[labeled]
+    keras.utils.set_random_seed(played.seed)
+    after = models.build("classifier", config, dataset.image_shape, dataset.num_classes)
+    after.train_round(models.RoundData(dataset.pool_images[labeled], labels, dataset.pool_images[:0],
+                                       dataset.val_images, dataset.val_labels), config, played.seed)
+    accuracy = float(np.mean(after.predict_proba(dataset.test_images).argmax(axis=1) == dataset.test_labels))
+    keras.backend.clear_session()
+    return {"protocol": protocol, "method": method, "vae_epochs": vae_epochs,
+            "iterations": int(played.metrics["vae_iterations"]), "seconds": round(seconds, 1),
+            "reconstruction_loss": played.metrics["reconstruction_loss"],
+            "discriminator_auc": played.metrics.get("discriminator_auc"),
+            "test_accuracy": played.metrics["test_accuracy"],
+            "accuracy_after_query": accuracy, "selected": [int(i) for i in played.selected]}
+
+
+def table(cells) -> str:
+    rows = ["| protocol | method | E_v | iterations | seconds | reconstruction | D AUC (held out) | "
+            "overlap with E_v=100 | accuracy after the query |", "|---|---|---|---|---|---|---|---|---|"]
+    for c in sorted(cells, key=lambda c: (c["protocol"], c["method"], c["vae_epochs"])):
+        reference = next((r for r in cells if r["protocol"] == c["protocol"] and r["method"] == c["method"]
+                          and r["vae_epochs"] == 100), None)
+        overlap = (f"{len(set(c['selected']) & set(reference['selected'])) / len(c['selected']):.2f}"
+                   if reference else "–")
+        rows.append(f"| {c['protocol']} | {c['method']} | {c['vae_epochs']} | {c['iterations']} | {c['seconds']:.0f} | "
+                    f"{c['reconstruction_loss']:.4f} | {c['discriminator_auc']:.3f} | {overlap} | "
+                    f"{c['accuracy_after_query']:.4f} |")
+    return "\n".join(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--protocols", default="B,A")
+    parser.add_argument("--methods", default="m2vaal,vaal")
+    parser.add_argument("--vae_epochs", default="100,1,3,10,30")
+    parser.add_argument("--candidates_per_round", type=int, default=10000)
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "results", "budget_study.json"))
+    parser.add_argument("--table_only", action="store_true", help="print the table of the finished cells")
+    args = parser.parse_args()
+    cells = json.load(open(args.out)) if os.path.exists(args.out) else []
+    if not args.table_only:
+        from m2vaal_tf import atomic, cli
+        from m2vaal_tf.data import load_dataset
+        cli.start_tensorflow()
+        dataset = load_dataset("fashion_mnist")
+        for protocol in args.protocols.split(","):
+            for method in args.methods.split(","):
+                for vae_epochs in map(int, args.vae_epochs.split(",")):
+                    if any(c["protocol"] == protocol and c["method"] == method and c["vae_epochs"] == vae_epochs
+                           for c in cells):
+                        continue
+                    print(f"protocol {protocol} {method} E_v={vae_epochs} ...", flush=True)
+                    cells.append(cell(dataset, protocol, method, vae_epochs, args.candidates_per_round))
+                    atomic.write_text(args.out, json.dumps(cells, indent=1))
+                    print(table(cells[-1:]).splitlines()[-1], flush=True)
+    print(table(cells))
+
+
+if __name__ == "__main__":
+    main()
