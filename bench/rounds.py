@@ -3,7 +3,8 @@
   python bench/rounds.py [--strategies all] [--labeled 1000] [--pool 10000] [--epochs 2] [--repeats 3]
 
 Each strategy runs in its own process (so its peak resident memory is its own): --repeats real
-rounds on Fashion-MNIST (a fresh model trained on --labeled images for --epochs, then --labeled
+rounds on Fashion-MNIST (a fresh model trained on --labeled images for --epochs, the VAAL family's
+VAE/D for E_v = --epochs passes over the data (the official 100 takes 100 / --epochs times as long), then --labeled
 images selected from a --pool subsample), the way the experiment plays them. Prints the median
 seconds of train / select and the process's peak RSS.
 """
@@ -28,7 +29,7 @@ def one_strategy(name, labeled, pool, epochs, repeats):
     with tempfile.TemporaryDirectory() as logdir:
         for repeat in range(repeats):
             config = ExperimentConfig(strategy=name, initial_labeled=labeled, budget=labeled,
-                                      max_labeled=2 * labeled, max_rounds=2, pool_subsample=pool, epochs=epochs,
+                                      max_labeled=2 * labeled, max_rounds=2, pool_subsample=pool, epochs=epochs, vae_epochs=epochs,
                                       projector_every=0, mc_samples=10, seed=repeat, logdir=logdir,
                                       run_name=f"{name}_{repeat}")
             run = experiment.prepare(config, dataset=dataset)

@@ -16,9 +16,11 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np
 import tensorflow as tf  # noqa: E402
 
 from m2vaal_tf import data, models  # noqa: E402
+from m2vaal_tf.models import pipelines  # noqa: E402
 from m2vaal_tf.config import ExperimentConfig  # noqa: E402
 
 
@@ -38,7 +40,9 @@ def main():
     labeled, labels = dataset.pool_images[:n], dataset.pool_labels[:n]
     unlabeled = dataset.pool_images[n:2 * n]
     # One epoch = `steps` joint steps over real images; the pipeline is the one the runs use.
-    training = model.training_data(labeled, labels, unlabeled, args.batch, seed=0).cache()
+    ones = np.ones(n, "float32")
+    training = pipelines.generative_batches(labeled, labels, ones, unlabeled, ones, args.batch, 1, seed=0)
+    training = training.take(args.steps).cache()
     model.fit(training, epochs=1, verbose=0, shuffle=False)  # warm-up: tracing and the cache
 
     step_rates = []
@@ -58,7 +62,7 @@ def main():
     breakdown = []
     images = tf.constant(dataset.pool_images[:2 * args.batch].astype("float32"))
     codes = tf.zeros((2 * args.batch, model.decoder.input_shape[-1]))
-    for name, network, inputs in (("classifier", model.classifier, images), ("encoder", model.encoder, images),
+    for name, network, inputs in (("classifier", model.task_network, images), ("encoder", model.encoder, images),
                                   ("decoder", model.decoder, codes), ("discriminator", model.discriminator,
                                                                       codes)):
         times = _seconds_per_call(_forward_backward(network, inputs), args.repeats)

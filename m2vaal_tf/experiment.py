@@ -201,12 +201,18 @@ class Experiment:
                 f"{extra['selected_misclassified']:.0%} of them misclassified by the round's model")
 
     def _describe(self, learner, out: Callable[[str], None]) -> None:
+        """The sub-models and their parameters, once per run; weights shared by two sub-models (the
+        penultimate-feature view, VAAL's classifier and its task learner) are counted once."""
         if self._model_described:
             return
         self._model_described = True
-        out(f"model {learner.name}: " + ", ".join(
-            f"{layer.name} {layer.count_params():,}" for layer in learner.layers
-            if isinstance(layer, keras.Model) and layer is not learner.feature_network)  # shares weights
+        seen, parts = set(), []
+        for layer in learner.layers:
+            weights = {id(w) for w in layer.weights}
+            if isinstance(layer, keras.Model) and weights - seen:
+                parts.append(f"{layer.name} {layer.count_params():,}")
+            seen |= weights
+        out(f"model {learner.name}: " + ", ".join(parts)
             + f" parameters; {self.distribution.num_replicas_in_sync} replica(s)")
 
 
