@@ -16,13 +16,13 @@ from typing import Callable, Optional, Sequence, Tuple, Union
 
 from m2vaal_tf import strategies
 from m2vaal_tf.errors import ConfigError
-from m2vaal_tf.oracle import ORACLES
 from m2vaal_tf.sizes import PRESETS
 from m2vaal_tf.strategies.uncertainty import WEIGHTS
 
 DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
 VAE_LOSSES = ("auto", "vaal", "tavaal", "elbo")
 TASK_RECIPES = ("plain", "vaal")
+ORACLES = ("simulated", "files")  # oracle.make builds each
 
 Choices = Union[Sequence[str], Callable[[], Sequence[str]]]
 

@@ -273,7 +273,7 @@ def test_round_zero_is_one_model_for_the_classifier_strategies_and_vaal(tmp_path
 
 
 def test_progress_is_one_line_on_a_terminal_and_plain_lines_elsewhere():
-    from m2vaal_tf.reporting.progress import IterationProgress
+    from m2vaal_tf.models.progress import IterationProgress
 
     class Stream(io.StringIO):
         def __init__(self, tty):

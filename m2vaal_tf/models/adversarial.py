@@ -24,7 +24,7 @@ import tensorflow as tf
 from m2vaal_tf import distribute
 from m2vaal_tf.models import budget, losses, networks, pipelines
 from m2vaal_tf.models.base import DISCRIMINATE, RECONSTRUCT, Learner
-from m2vaal_tf.reporting.progress import IterationProgress
+from m2vaal_tf.models.progress import IterationProgress
 
 # Official VAAL's Adam learning rate for the VAE and D (sinhasam/vaal, solver.py:44-46).
 ADAM_LR_VAE = 5e-4
