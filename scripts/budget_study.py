@@ -37,6 +37,7 @@ def cell(dataset, protocol, method, vae_epochs, candidates):
     start = time.perf_counter()
     run._train(played, out=lambda line: None)
     seconds = time.perf_counter() - start
+    run._evaluate(played)
     run._select(played)
     labeled = np.concatenate([played.labeled, played.selected])
     labels = dataset.pool_labels[labeled]
