@@ -39,6 +39,7 @@ class AdversarialLearner(Learner):
     tracked_losses = ("vae_loss", "reconstruction_loss", "adversarial_loss", "discriminator_loss")
     default_vae_steps = 1
     default_vae_loss = "elbo"
+    adversarial_weight_on = 1.0  # M2-VAAL without the adversarial loss (eq. 9) sets 0
 
     @classmethod
     def side_dim(cls, num_classes: int) -> int:
@@ -164,8 +165,6 @@ class AdversarialLearner(Learner):
                 "reconstruction_loss": (mean(rec_labeled) + mean(rec_unlabeled)) / 2.0,
                 "adversarial_loss": mean(adv_labeled) + mean(adv_unlabeled)}
 
-    adversarial_weight_on = 1.0  # M2-VAAL without the adversarial loss (eq. 9) sets 0
-
     def discriminator_step(self, pair, first):
         """Trains D to tell labelled (1) from unlabelled (0) on detached codes [μ, side]; samples of
         weight 0 (held out) do not train it."""
@@ -211,7 +210,7 @@ class AdversarialLearner(Learner):
         labeled_weights = budget.holdout_weights(len(data.labels), config.discriminator_holdout, rng)
         unlabeled_weights = budget.holdout_weights(len(data.unlabeled_images), config.discriminator_holdout, rng)
         iterations = budget.vae_iterations(len(data.labels), len(data.unlabeled_images), config.vae_epochs,
-                                    config.vae_batch_size)
+                                           config.vae_batch_size)
         stream = pipelines.generative_batches(
             data.labeled_images, data.labels, labeled_weights, data.unlabeled_images, unlabeled_weights,
             config.vae_batch_size, self.vae_steps + self.disc_steps - 1, seed)
