@@ -230,18 +230,18 @@ class AdversarialLearner(Learner):
 
     # -- the learner interface -----------------------------------------------------------------
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def code(self, images):
         """The latent code D reads: [μ, y'] for M2-VAAL (the seed's Algorithms 1 and 2), μ for VAAL."""
         mean, _ = self.encoder(images, training=False)
         return tf.concat([mean, self.sides(images, first=False)[1]], axis=1)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def discriminator_probability(self, images):
         """[batch, 1]: D's probability that each image is labelled; the b lowest are queried."""
         return tf.sigmoid(self.discriminator(self.code(images), training=False))
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def reconstruction(self, images):
         """uint8 reconstructions decoded from the mean code [μ, side] (the seed's Figure 3)."""
         mean, _ = self.encoder(images, training=False)

@@ -94,20 +94,23 @@ class Learner(keras.Model):
         raise NotImplementedError
 
     # Graph functions of an image batch (raw pixel values, any batch size): what the numpy methods
-    # below run batch by batch, and what an exported SavedModel serves (`export.py`).
+    # below run batch by batch, and what an exported SavedModel serves (`export.py`). They hold no
+    # control flow on tensors, so they are traced without autograph: one evaluation after a
+    # 17-minute official-budget M2-VAAL round failed with a RecursionError while autograph converted
+    # `probabilities` (its frames looping through `call`), which shorter rounds never showed.
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def probabilities(self, images):
         """Class probabilities."""
         return tf.nn.softmax(self.class_logits(images, training=False))
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def code(self, images):
         """The space the diversity strategies measure distances in: here the classifier's
         penultimate features (k-center coreset); the VAAL family overrides it with its latent code."""
         return self.feature_network(images, training=False)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def _dropout_probabilities(self, images):
         return tf.nn.softmax(self.class_logits(images, training=True))
 
