@@ -124,6 +124,16 @@ class Experiment:
         self._record_answer(answer, summaries, out)
         return True
 
+    def play_unrecorded(self, out: Callable[[str], None] = print) -> PlayedRound:
+        """The next round's training, evaluation and query, without saving, logging or asking anybody:
+        for studies that compare what a round would query (scripts/budget_study.py)."""
+        played = self._begin_round()
+        self._train(played, out)
+        self._evaluate(played)
+        if not played.final:
+            self._select(played)
+        return played
+
     def _begin_round(self) -> PlayedRound:
         pool = self.pool
         return PlayedRound.begin(pool.next_round, self.config, pool.labeled_indices, pool.labels, pool.unlabeled_indices)

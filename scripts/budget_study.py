@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -33,12 +32,8 @@ def cell(dataset, protocol, method, vae_epochs, candidates):
     config = ExperimentConfig(strategy=method, **PROTOCOLS[protocol], max_labeled=8000,
                               candidates_per_round=candidates, vae_epochs=vae_epochs, seed=0)
     run = experiment.prepare(config, dataset=dataset)
-    played = run._begin_round()
-    start = time.perf_counter()
-    run._train(played, out=lambda line: None)
-    seconds = time.perf_counter() - start
-    run._evaluate(played)
-    run._select(played)
+    played = run.play_unrecorded(out=lambda line: None)
+    seconds = played.seconds["train"]
     labeled = np.concatenate([played.labeled, played.selected])
     labels = dataset.pool_labels[labeled]
     keras.utils.set_random_seed(played.seed)
