@@ -2,9 +2,11 @@
 
   python bench/selection.py [--budget 1000] [--labeled 1000] [--repeats 3] [--sizes 10000,55000,1000000]
 
-Pools up to 59K (with the anchors) are real Fashion-MNIST training images embedded by a freshly built M2-VAAL (the
-[μ, y'] code that Algorithms 1 and 2 use; selection cost does not depend on training); larger pools
-are synthetic 42-d Gaussian codes with Dirichlet class probabilities. Prints, per pool size and
+Pools up to 59K (with the anchors) are real Fashion-MNIST training images embedded by a freshly built
+learner of each strategy's family: M2-VAAL's [μ, y'] code (42-d) for Algorithms 1 and 2, the
+classifier's penultimate features (256-d) and probabilities for coreset and BADGE (selection cost
+does not depend on training). Larger pools are synthetic Gaussian codes of the same widths with
+Dirichlet class probabilities. Prints, per pool size and
 strategy, the median seconds of --repeats selections and the peak memory allocated by the
 selection (tracemalloc), which should grow linearly with the pool.
 """
@@ -21,7 +23,8 @@ import numpy as np  # noqa: E402
 from m2vaal_tf import strategies  # noqa: E402
 from m2vaal_tf.config import ExperimentConfig  # noqa: E402
 
-STRATEGIES = ("algorithm1", "algorithm2", "coreset")
+STRATEGIES = ("algorithm1", "algorithm2", "coreset", "badge")
+SYNTHETIC_WIDTHS = {"m2vaal": 42, "classifier": 256}  # the widths of the real codes
 
 
 class PrecomputedOutputs:
@@ -37,20 +40,20 @@ class PrecomputedOutputs:
         return self.embeddings[images[:, 0]]
 
 
-def real_codes(size):
+def real_codes(family, size):
     import keras
     from m2vaal_tf import data, models
     dataset = data.load_dataset("fashion_mnist")
     keras.utils.set_random_seed(0)
-    model = models.build("m2vaal", ExperimentConfig(strategy="m2vaal"), dataset.image_shape, dataset.num_classes, 1)
+    model = models.build(family, ExperimentConfig(strategy=family), dataset.image_shape, dataset.num_classes, 1)
     images = np.concatenate([dataset.pool_images, dataset.val_images])[:size]
     labels = np.concatenate([dataset.pool_labels, dataset.val_labels])[:size]
     return model.predict_proba(images, 4096), model.embed(images, 4096), labels
 
 
-def synthetic_codes(size, rng):
+def synthetic_codes(size, width, rng):
     return (rng.dirichlet(np.ones(10), size=size).astype(np.float32),
-            rng.normal(size=(size, 42)).astype(np.float32), rng.integers(0, 10, size=size))
+            rng.normal(size=(size, width)).astype(np.float32), rng.integers(0, 10, size=size))
 
 
 def main():
@@ -62,21 +65,21 @@ def main():
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = np.random.default_rng(0)
-    real = real_codes(60000) if any(s + args.labeled <= 60000 for s in sizes) else None
+    families = sorted({strategies.get(name).model_family for name in STRATEGIES})
+    real = ({family: real_codes(family, 60000) for family in families}
+            if any(s + args.labeled <= 60000 for s in sizes) else {})
 
     print(f"{args.budget} picks, {args.labeled} labelled anchors; median of {args.repeats} runs")
     print(f"{'pool':>9s} {'source':>9s} {'strategy':>11s} {'seconds':>9s} {'peak MB':>9s}")
     for size in sizes:
         total = size + args.labeled
-        if real is not None and total <= len(real[0]):
-            probabilities, embeddings, labels = (a[:total] for a in real)
-            source = "real"
-        else:
-            probabilities, embeddings, labels = synthetic_codes(total, rng)
-            source = "synthetic"
+        source = "real" if real and total <= len(real[families[0]][0]) else "synthetic"
+        codes = {family: (tuple(a[:total] for a in real[family]) if source == "real" else
+                          synthetic_codes(total, SYNTHETIC_WIDTHS[family], rng)) for family in families}
         labeled = np.arange(args.labeled)
-        learner = PrecomputedOutputs(probabilities, embeddings)
         for name in STRATEGIES:
+            probabilities, embeddings, labels = codes[strategies.get(name).model_family]
+            learner = PrecomputedOutputs(probabilities, embeddings)
             times, peaks = [], []
             for _ in range(args.repeats):
                 context = strategies.SelectionContext(

@@ -1,7 +1,7 @@
 """The experiment's settings as one frozen value, checked before anything is written.
 
-Each setting is declared once, as a field of `ExperimentConfig` made by `setting(...)`: its default,
-its help text, its choices and lower bound, and its roles (written to flags.txt, defining the pool,
+Each setting is declared once, as a field of `ExperimentConfig` made by `settings.setting(...)`: its
+default, its help text, its choices and bounds, and its roles (written to flags.txt, defining the pool,
 shown as an HParam). `flags.py` builds the command line from these fields, the pool check, flags.txt
 and the HParams table read the same roles, and `check()` applies the choices and bounds, so adding a
 setting is adding a field.
@@ -12,10 +12,11 @@ bad flag is reported at once. Checks that need the data (class range, pool size)
 """
 import dataclasses
 import os
-from typing import Callable, Optional, Sequence, Tuple, Union
+from typing import Optional, Tuple
 
 from m2vaal_tf import strategies
 from m2vaal_tf.errors import ConfigError
+from m2vaal_tf.settings import check_declared, fields_with_role, setting
 from m2vaal_tf.sizes import PRESETS
 from m2vaal_tf.strategies.uncertainty import WEIGHTS
 
@@ -23,29 +24,6 @@ DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
 VAE_LOSSES = ("auto", "vaal", "tavaal", "elbo")
 TASK_RECIPES = ("plain", "vaal")
 ORACLES = ("simulated", "files")  # oracle.make builds each
-
-Choices = Union[Sequence[str], Callable[[], Sequence[str]]]
-
-
-def setting(default, help: str, *, choices: Optional[Choices] = None, minimum=None, saved: bool = True,
-            defines_pool: bool = False, hparam: bool = True):
-    """A config field with everything the command line, flags.txt, the pool check and HParams need.
-
-    choices       the allowed values, or a function returning them (the strategy registry grows)
-    minimum       the smallest allowed value of a number
-    saved         written to the run's flags.txt (False: describes one invocation, e.g. --resume)
-    defines_pool  fixes which samples a run labels: a run resumed with it changed is refused,
-                  since it would silently mix two experiments
-    hparam        a column of the HParams table (False: where and how a run is logged, not what it is)
-    """
-    return dataclasses.field(default=default, metadata=dict(
-        help=help, choices=choices, minimum=minimum, saved=saved, defines_pool=defines_pool, hparam=hparam))
-
-
-def choices_of(field: dataclasses.Field) -> Optional[Tuple[str, ...]]:
-    choices = field.metadata.get("choices")
-    return tuple(choices() if callable(choices) else choices) if choices is not None else None
-
 
 @dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
@@ -116,6 +94,13 @@ class ExperimentConfig:
                                "exported score of strategies whose own score needs the whole pool).",
                                choices=WEIGHTS, defines_pool=True)
     mc_samples: int = setting(20, "Monte-Carlo dropout passes of --strategy=bald.", minimum=2)
+    stop_set_size: int = setting(
+        2000, "Unlabelled images, drawn once (seeded), on which consecutive rounds' predictions are compared "
+        "by Cohen's kappa (stop_kappa in results.csv); 0 = not measured.", minimum=0)
+    stop_kappa: float = setting(
+        0.0, "End the run once stop_kappa has been at least this for --stop_patience rounds in a row "
+        "(Bloodgood & Vijay-Shanker 2009 use 0.99); 0 = never end early.", minimum=0.0, maximum=1.0)
+    stop_patience: int = setting(3, "Rounds in a row that --stop_kappa must hold before the run ends.", minimum=1)
     seed: int = setting(0, "Seed of the initial labelled set, the model initialisation and the selection.",
                         defines_pool=True)
     oracle: str = setting("simulated", "Who labels the queries: simulated (the data set's labels) or files (a "
@@ -144,13 +129,15 @@ class ExperimentConfig:
     def check(self) -> None:
         """Checks that need no data; raises ConfigError naming the flag."""
         for field in dataclasses.fields(self):
-            _check_declared(field, getattr(self, field.name))
+            check_declared(field, getattr(self, field.name))
         if self.oracle == "files" and self.distribute == "multi_worker":
             raise ConfigError("--oracle=files needs one process to ask and wait; it does not run with "
                               "--distribute=multi_worker")
         if self.discriminator_holdout > 0.5:
             raise ConfigError(f"--discriminator_holdout={self.discriminator_holdout} must be at most 0.5 (D needs "
                               "most samples to learn from)")
+        if self.stop_kappa and not self.stop_set_size:
+            raise ConfigError(f"--stop_kappa={self.stop_kappa} needs a stop set: set --stop_set_size above 0")
         if self.learning_rate <= 0:
             raise ConfigError(f"--learning_rate={self.learning_rate} must be positive")
         if self.max_labeled < self.initial_labeled and not self.dataset.startswith("folder:"):
@@ -225,22 +212,6 @@ class ExperimentConfig:
     def pool_settings(self) -> dict:
         """The settings stored with the pool and compared on resume."""
         return {name: _jsonable(getattr(self, name)) for name in fields_with_role(type(self), "defines_pool")}
-
-
-def fields_with_role(config_class, role: str) -> Tuple[str, ...]:
-    """Names of the settings with `role` (saved, defines_pool, hparam), in declaration order."""
-    return tuple(f.name for f in dataclasses.fields(config_class) if f.metadata[role])
-
-
-def _check_declared(field: dataclasses.Field, value) -> None:
-    """The checks a field declares: its choices and its minimum."""
-    choices = choices_of(field)
-    if choices is not None and value not in choices:
-        raise ConfigError(f"--{field.name}={value!r} is not one of: {', '.join(choices)}")
-    minimum = field.metadata.get("minimum")
-    if minimum is not None and value < minimum:
-        bound = "0 or more" if minimum == 0 else f"at least {minimum}"
-        raise ConfigError(f"--{field.name}={value} must be {bound}")
 
 
 def _join(values) -> str:

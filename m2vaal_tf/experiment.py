@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf import atomic, distribute, export, models, oracle, strategies
+from m2vaal_tf import atomic, distribute, export, models, oracle, stopping, strategies
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.data import Dataset, load_dataset
 from m2vaal_tf.errors import ConfigError
@@ -63,6 +63,7 @@ class Experiment:
         self.run_dir = (config.run_dir if distribute.is_chief(config.distribute)
                         else tempfile.mkdtemp(prefix="m2vaal_tf-worker-"))
         self.oracle = oracle.make(config.oracle, dataset, os.path.join(self.run_dir, "queries"))
+        self.stop_rule = stopping.StopRule(config, pool.candidates)
         self._model_described = False
         self.progress: Optional[TextIO] = None
 
@@ -99,6 +100,8 @@ class Experiment:
             while not self.pool.complete:
                 if not self._play_round(summaries, out):
                     out(self.oracle.instructions(self.pool.pending, _resume_command(config)))
+                    if len(self.stop_rule.stop_set):
+                        out(self.stop_rule.explain(self.pool.pending.metrics.get("stop_kappa")))
                     return self.pool
         finally:
             summaries.close()
@@ -113,6 +116,10 @@ class Experiment:
         played = self._begin_round()
         self._train(played, out)
         self._evaluate(played)
+        stop = self.stop_rule.verdict([r.metrics for r in self.pool.rounds] + [played.metrics], len(played.labeled))
+        if stop and not played.final:
+            played.final = True
+            out(stop)
         if not played.final:
             self._select(played)
         query = self._keep_query(played, out)
@@ -161,6 +168,10 @@ class Experiment:
             if played.learner.reference is not None:
                 played.metrics["reference_accuracy"] = _accuracy(played.learner.reference, dataset.test_images,
                                                                  dataset.test_labels)
+            played.stop_predictions, kappa = self.stop_rule.measure(played.learner, dataset.pool_images,
+                                                                    self.pool.stop_predictions)
+            if kappa is not None:
+                played.metrics["stop_kappa"] = kappa
 
     def _select(self, played: PlayedRound) -> None:
         """The strategy's batch, and the round model's guesses for it (the diagnostics need them)."""
@@ -175,11 +186,13 @@ class Experiment:
     def _keep_query(self, played: PlayedRound, out: Callable[[str], None]):
         """Saves the round's query as pending before anybody is asked, and prints the round's line."""
         query = self.pool.ask(len(played.labeled), self.strategy.name, played.metrics, played.seconds,
-                              played.selected, played.predicted)
+                              played.selected, played.predicted, played.stop_predictions)
         self.pool.save(self.pool_path)
+        kappa = played.metrics.get("stop_kappa")
         out(f"round {played.index}: labeled={len(played.labeled)} "
             f"test_acc={_accuracy_text(played.metrics['test_accuracy'])} "
-            f"val_acc={_accuracy_text(played.metrics['validation_accuracy'])} | "
+            f"val_acc={_accuracy_text(played.metrics['validation_accuracy'])} "
+            + (f"stop_kappa={kappa:.4f} " if kappa is not None else "") + "| "
             + " ".join(f"{phase} {s:.1f}s" for phase, s in played.seconds.items())
             + (f" | querying {len(played.selected)}" if len(played.selected) else " | final round"))
         return query

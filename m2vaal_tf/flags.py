@@ -1,7 +1,7 @@
 """The command line's flags, built from `ExperimentConfig`'s fields and turned back into a config.
 
 Nothing here names a setting: a flag's name, type, default and help come from its field (see
-`config.setting`), so the flags and the config cannot disagree. Only the programs import this
+`settings.setting`), so the flags and the config cannot disagree. Only the programs import this
 module; the library takes the config, never reads FLAGS.
 """
 import dataclasses
@@ -9,7 +9,8 @@ import typing
 
 from absl import flags
 
-from m2vaal_tf.config import ExperimentConfig, choices_of, fields_with_role
+from m2vaal_tf.config import ExperimentConfig
+from m2vaal_tf.settings import choices_of, fields_with_role
 from m2vaal_tf.errors import ConfigError
 
 FLAGS = flags.FLAGS

@@ -30,6 +30,7 @@ class PlayedRound:
     seconds: Dict[str, float] = dataclasses.field(default_factory=dict)
     selected: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
     predicted: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
+    stop_predictions: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
 
     @classmethod
     def begin(cls, index: int, config, labeled, labels, unlabeled) -> "PlayedRound":

@@ -69,13 +69,17 @@ class PendingQuery(_PlayedRound):
 
 class ActivePool:
     def __init__(self, settings: dict, initial_indices, initial_labels, candidates,
-                 rounds: Optional[List[RoundRecord]] = None, pending: Optional[PendingQuery] = None):
+                 rounds: Optional[List[RoundRecord]] = None, pending: Optional[PendingQuery] = None,
+                 stop_predictions: Sequence[int] = ()):
         self.settings = dict(settings)
         self.initial_indices = [int(i) for i in initial_indices]
         self.initial_labels = [int(y) for y in initial_labels]
         self.candidates = [int(i) for i in candidates]
         self.rounds: List[RoundRecord] = list(rounds or [])
         self.pending = pending
+        # The latest round's predictions on the stop set (`stopping.py`): the next round's kappa
+        # compares against them, so they are kept with the round, and survive a resume.
+        self.stop_predictions = [int(c) for c in stop_predictions]
 
     @classmethod
     def draw(cls, settings: dict, pool_labels: np.ndarray, seed_indices: Optional[np.ndarray], config) -> "ActivePool":
@@ -119,9 +123,10 @@ class ActivePool:
     # -- changes ----------------------------------------------------------------------------
 
     def ask(self, labeled: int, strategy: str, metrics: Dict[str, float], seconds: Dict[str, float],
-            selected, predicted) -> PendingQuery:
+            selected, predicted, stop_predictions: Sequence[int] = ()) -> PendingQuery:
         """Records the round's query as pending; `answer` completes the round."""
         self._check_selection([int(i) for i in selected])
+        self.stop_predictions = [int(c) for c in stop_predictions]
         self.pending = PendingQuery(
             round=self.next_round, labeled=labeled, strategy=strategy,
             metrics={k: float(v) for k, v in metrics.items()}, seconds={k: float(v) for k, v in seconds.items()},
@@ -169,6 +174,7 @@ class ActivePool:
             "candidates": self.candidates,
             "rounds": [dataclasses.asdict(r) for r in self.rounds],
             "pending": dataclasses.asdict(self.pending) if self.pending else None,
+            "stop_predictions": self.stop_predictions,
         }, indent=1)
 
     def save(self, path: str) -> None:
@@ -185,7 +191,8 @@ class ActivePool:
                                 f"{FORMAT_VERSION}")
             pool = cls(state["settings"], state["initial"]["indices"], state["initial"]["labels"],
                        state["candidates"], [RoundRecord(**r) for r in state["rounds"]],
-                       PendingQuery(**state["pending"]) if state.get("pending") else None)
+                       PendingQuery(**state["pending"]) if state.get("pending") else None,
+                       state.get("stop_predictions", ()))
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise DataError(f"{path}: cannot read the saved pool ({e})") from e
         changed = {k: (pool.settings.get(k), v) for k, v in expected_settings.items()

@@ -96,6 +96,12 @@ def run_cli(*args, cwd=PROJECT_ROOT):
     (["--candidates_per_round=100", "--budget=200"], "--budget=200 is larger than --candidates_per_round=100"),
     (["--candidates_per_round=90000"], "--candidates_per_round=90000 exceeds the"),
     (["--task_recipe=sgd"], "--task_recipe='sgd' is not one of: plain, vaal"),
+    (["--stop_kappa=1.5"], "--stop_kappa=1.5 must be between 0.0 and 1.0"),
+    (["--stop_kappa=-0.1"], "--stop_kappa=-0.1 must be between 0.0 and 1.0"),
+    (["--stop_kappa=high"], "flag --stop_kappa=high: could not convert string to float"),
+    (["--stop_patience=0"], "--stop_patience=0 must be at least 1"),
+    (["--stop_set_size=-5"], "--stop_set_size=-5 must be 0 or more"),
+    (["--stop_kappa=0.99", "--stop_set_size=0"], "--stop_kappa=0.99 needs a stop set: set --stop_set_size above 0"),
 ])
 def test_cli_errors_are_one_line_and_exit_2(tmp_path, args, message):
     result = run_cli(f"--logdir={tmp_path}", *args)

@@ -108,7 +108,7 @@ def test_bald_is_zero_for_a_deterministic_model():
     np.testing.assert_allclose(bald.mutual_information(disagreeing), [np.log(2)], rtol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["algorithm1", "algorithm2", "coreset", "bald"])
+@pytest.mark.parametrize("name", ["algorithm1", "algorithm2", "coreset", "bald", "badge"])
 def test_no_duplicates_and_no_labeled_indices(name):
     rng = np.random.default_rng(2)
     probabilities = rng.dirichlet(np.ones(3) * 0.5, size=60)
@@ -120,7 +120,7 @@ def test_no_duplicates_and_no_labeled_indices(name):
     assert not set(selected.tolist()) & set(labeled.tolist())
 
 
-@pytest.mark.parametrize("strategy", ["algorithm1", "algorithm2", "coreset", "bald"])
+@pytest.mark.parametrize("strategy", ["algorithm1", "algorithm2", "coreset", "bald", "badge"])
 def test_short_real_run_logs_selection_diagnostics(tmp_path, fashion_subset, strategy):
     import csv
     from m2vaal_tf import experiment

@@ -62,6 +62,7 @@ class RunSummaries:
             **{f"accuracy/{split}": played.metrics[f"{split}_accuracy"] for split in ("test", "validation", "reference")
                if f"{split}_accuracy" in played.metrics and not np.isnan(played.metrics[f"{split}_accuracy"])},
             **{f"generative/{name}": played.metrics[name] for name in GENERATIVE_SCALARS if name in played.metrics},
+            **({"stopping/kappa": played.metrics["stop_kappa"]} if "stop_kappa" in played.metrics else {}),
             **{f"seconds/{phase}": s for phase, s in played.seconds.items()}})
         self.training_curves(played.history)
         figure_images, figure_labels = ((dataset.test_images, dataset.test_labels) if len(dataset.test_labels)
