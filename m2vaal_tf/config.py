@@ -23,6 +23,7 @@ from m2vaal_tf.strategies.uncertainty import WEIGHTS
 DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
 VAE_LOSSES = ("auto", "vaal", "tavaal", "elbo")
 TASK_RECIPES = ("plain", "vaal")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # models/precision.py resolves auto
 ORACLES = ("simulated", "files")  # oracle.make builds each
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +91,10 @@ class ExperimentConfig:
                               choices=DISTRIBUTE_CHOICES)
     jit_compile: bool = setting(False, "Compile train_step with XLA (single-device strategy only; Keras turns "
                                 "XLA off under tf.distribute).")
+    precision: str = setting(
+        "float32", "Arithmetic of the networks: float32, mixed_bfloat16 (bfloat16 compute, float32 variables, "
+        "losses and outputs), or auto (mixed_bfloat16 on a CPU with AVX512_BF16/AMX or a GPU of compute "
+        "capability 8.0+, else float32).", choices=PRECISIONS)
     uncertainty: str = setting("least_confidence", "Uncertainty weight of --strategy=algorithm2 (and the "
                                "exported score of strategies whose own score needs the whole pool).",
                                choices=WEIGHTS, defines_pool=True)

@@ -63,13 +63,7 @@ def sigmoid_bce(logits, target):
 def game_terms(model, labeled, unlabeled, first=False):
     """The per-example terms of one game step, outside any optimizer (z = μ)."""
     model.sample_latent = lambda mean, log_var: mean
-    labeled_decoder, labeled_d = model.sides(labeled, first)
-    unlabeled_decoder, unlabeled_d = model.sides(unlabeled, first)
-    vae_labeled, (_, rec_labeled), mean_labeled = model.vae_terms(labeled, labeled_decoder)
-    vae_unlabeled, _, mean_unlabeled = model.vae_terms(unlabeled, unlabeled_decoder)
-    adv_labeled, adv_unlabeled = model.adversarial_terms(mean_labeled, labeled_d, mean_unlabeled, unlabeled_d)
-    return dict(vae_labeled=vae_labeled, vae_unlabeled=vae_unlabeled, rec_labeled=rec_labeled,
-                adv_labeled=adv_labeled, adv_unlabeled=adv_unlabeled)
+    return model.game_terms(labeled, unlabeled, first)
 
 
 def softmax(logits):

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf.models import pipelines
+from m2vaal_tf.models import pipelines, precision
 from m2vaal_tf.models.networks import PRESETS
 from m2vaal_tf.registry import Registry
 
@@ -33,9 +33,10 @@ register, families = REGISTRY.register, REGISTRY.names
 
 
 def build(family: str, config, image_shape, num_classes: int, round_index: int = 0) -> "Learner":
-    """A fresh, compiled learner of `family` with every variable and optimizer slot created; call it
-    inside the distribution scope."""
-    learner = REGISTRY.get(family).from_config(config, tuple(image_shape), num_classes, round_index)
+    """A fresh, compiled learner of `family` with every variable and optimizer slot created, its
+    layers computing in `--precision`; call it inside the distribution scope."""
+    with precision.policy_scope(precision.resolve(config.precision)):
+        learner = REGISTRY.get(family).from_config(config, tuple(image_shape), num_classes, round_index)
     learner.scoring_batch_size = config.scoring_batch_size
     learner.build_for_training(tuple(image_shape))
     return learner
@@ -107,8 +108,9 @@ class Learner(keras.Model):
     @tf.function(reduce_retracing=True, autograph=False)
     def code(self, images):
         """The space the diversity strategies measure distances in: here the classifier's
-        penultimate features (k-center coreset); the VAAL family overrides it with its latent code."""
-        return self.feature_network(images, training=False)
+        penultimate features (k-center coreset); the VAAL family overrides it with its latent code.
+        float32 under any precision, as every output a caller or an exported model sees."""
+        return tf.cast(self.feature_network(images, training=False), tf.float32)
 
     @tf.function(reduce_retracing=True, autograph=False)
     def _dropout_probabilities(self, images):

@@ -11,6 +11,10 @@ from keras import layers
 
 from m2vaal_tf.sizes import PRESETS, NetworkSize
 
+# The last layer of every network computes in float32 whatever the dtype policy (`precision.py`):
+# what the losses, softmax and KL read stays float32 under mixed_bfloat16.
+FLOAT32 = "float32"
+
 
 def _conv_trunk(images, size: NetworkSize, prefix: str):
     """2 strided convolutions + flatten: the shared front of the classifier and the encoder."""
@@ -33,7 +37,7 @@ def build_classifier(image_shape, num_classes: int, size: NetworkSize = PRESETS[
     x, _ = _conv_trunk(images, size, prefix="")
     x = layers.Dense(size.hidden_units, activation="relu", name="features")(x)
     x = layers.Dropout(dropout)(x)
-    logits = layers.Dense(num_classes, name="logits")(x)
+    logits = layers.Dense(num_classes, name="logits", dtype=FLOAT32)(x)
     return keras.Model(images, logits, name="classifier")
 
 
@@ -42,8 +46,8 @@ def build_encoder(image_shape, size: NetworkSize = PRESETS["small"]) -> keras.Mo
     images = keras.Input(shape=tuple(image_shape), name="images")
     x, _ = _conv_trunk(images, size, prefix="enc_")
     x = layers.Dense(size.hidden_units, activation="relu")(x)
-    mean = layers.Dense(size.latent_dim, name="mean")(x)
-    log_var = layers.Dense(size.latent_dim, name="log_var")(x)
+    mean = layers.Dense(size.latent_dim, name="mean", dtype=FLOAT32)(x)
+    log_var = layers.Dense(size.latent_dim, name="log_var", dtype=FLOAT32)(x)
     return keras.Model(images, [mean, log_var], name="encoder")
 
 
@@ -60,10 +64,10 @@ def build_decoder(image_shape, code_dim: int, size: NetworkSize = PRESETS["small
     x = layers.Dense(base * base * filters[-1], activation="relu")(x)
     x = layers.Reshape((base, base, filters[-1]))(x)
     x = layers.Conv2DTranspose(filters[0], 4, strides=2, padding="same", activation="relu")(x)
-    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(x)
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", dtype=FLOAT32)(x)
     if 4 * base != height:
         extra = 4 * base - height
-        x = layers.Cropping2D(((extra // 2, extra - extra // 2), (extra // 2, extra - extra // 2)))(x)
+        x = layers.Cropping2D(((extra // 2, extra - extra // 2), (extra // 2, extra - extra // 2)), dtype=FLOAT32)(x)
     return keras.Model(code, x, name="decoder")
 
 
@@ -72,7 +76,7 @@ def build_discriminator(input_dim: int, size: NetworkSize = PRESETS["small"]) ->
     code = keras.Input(shape=(input_dim,), name="code")
     x = layers.Dense(size.discriminator_units, activation="relu")(code)
     x = layers.Dense(size.discriminator_units, activation="relu")(x)
-    return keras.Model(code, layers.Dense(1)(x), name="discriminator")
+    return keras.Model(code, layers.Dense(1, dtype=FLOAT32)(x), name="discriminator")
 
 
 def build_ranker(classifier: keras.Model, size: NetworkSize = PRESETS["small"]):
@@ -88,5 +92,5 @@ def build_ranker(classifier: keras.Model, size: NetworkSize = PRESETS["small"]):
     pooled = [layers.GlobalAveragePooling2D()(t) for t in inputs[:2]] + [inputs[2]]
     mapped = [layers.Dense(size.ranker_units, activation="relu", name=f"ranker_fc{i + 1}")(p)
               for i, p in enumerate(pooled)]
-    score = layers.Dense(1, name="ranker_score")(layers.Concatenate()(mapped))
+    score = layers.Dense(1, name="ranker_score", dtype=FLOAT32)(layers.Concatenate()(mapped))
     return taps, keras.Model(inputs, score, name="ranker")

@@ -1,0 +1,64 @@
+"""`--precision`: the Keras dtype policy the learners are built with.
+
+  float32         everything in float32
+  mixed_bfloat16  layers compute in bfloat16 and keep float32 variables (Keras mixed precision); the
+                  last layer of every network is float32, so logits, μ and log σ², pixel logits and D's
+                  logit are float32, and so is everything computed from them: softmax, the KL, the
+                  reconstruction BCE, every loss. bfloat16 has float32's exponent range, so no loss
+                  scaling is needed.
+  auto            mixed_bfloat16 where the hardware computes bfloat16 natively: a CPU with AVX512_BF16
+                  or AMX-BF16 (oneDNN's bfloat16 kernels use them), or a GPU of compute capability
+                  8.0 or more (Ampere and later); float32 elsewhere, where bfloat16 is emulated and slower.
+
+The policy is set only while a learner is built (`policy_scope`): a layer keeps the policy it was
+made with, and nothing else in the process changes.
+"""
+import contextlib
+import functools
+
+import keras
+import tensorflow as tf
+
+MIXED = "mixed_bfloat16"
+_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_flags() -> frozenset:
+    """The CPU's feature flags (Linux /proc/cpuinfo; empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def native_bfloat16() -> str:
+    """Why this machine computes bfloat16 natively, or "" when it does not."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
+        return f"GPU compute capability {capability[0]}.{capability[1]}" if tuple(capability) >= (8, 0) else ""
+    found = [flag for flag in _CPU_FLAGS if flag in cpu_flags()]
+    return f"CPU with {found[0].upper()}" if found else ""
+
+
+def resolve(precision: str) -> str:
+    """The policy name `--precision` means on this machine."""
+    if precision != "auto":
+        return precision
+    return MIXED if native_bfloat16() else "float32"
+
+
+@contextlib.contextmanager
+def policy_scope(name: str):
+    """Layers created inside compute with policy `name`; the global policy is restored after."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)

@@ -1,0 +1,48 @@
+"""--precision: what auto picks, float32 where the losses and outputs are, the global policy left
+alone, and the same selections from the same seed under mixed_bfloat16."""
+import keras
+import numpy as np
+import pytest
+
+from m2vaal_tf import experiment, models
+from m2vaal_tf.config import ExperimentConfig
+from m2vaal_tf.errors import ConfigError
+from m2vaal_tf.models import precision
+
+
+@pytest.mark.parametrize("flags, expected", [({"avx512_bf16", "avx512f"}, "mixed_bfloat16"),
+                                             ({"amx_bf16"}, "mixed_bfloat16"), ({"avx2", "avx512f"}, "float32")])
+def test_auto_picks_bfloat16_only_where_the_cpu_computes_it(monkeypatch, flags, expected):
+    monkeypatch.setattr(precision.tf.config, "list_physical_devices", lambda kind: [])
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    assert precision.resolve("auto") == expected
+    assert precision.resolve("float32") == "float32" and precision.resolve("mixed_bfloat16") == "mixed_bfloat16"
+
+
+def test_bad_precision_is_refused():
+    with pytest.raises(ConfigError, match="--precision='float16' is not one of: auto, float32, mixed_bfloat16"):
+        ExperimentConfig(precision="float16")
+
+
+def test_mixed_learner_computes_in_bfloat16_with_float32_variables_and_outputs():
+    config = ExperimentConfig(strategy="m2vaal", precision="mixed_bfloat16")
+    learner = models.build("m2vaal", config, (28, 28, 1), 10)
+    assert keras.config.dtype_policy().name == "float32"  # only the learner's layers changed
+    conv = learner.encoder.get_layer("enc_conv1")
+    assert conv.compute_dtype == "bfloat16" and conv.kernel.dtype == "float32"
+    assert all(v.dtype == "float32" for v in learner.trainable_variables)
+    images = np.random.default_rng(0).integers(0, 256, size=(5, 28, 28, 1)).astype(np.uint8)
+    for output in (learner.predict_proba(images), learner.embed(images), learner.labeled_probability(images)):
+        assert output.dtype == np.float32 and np.all(np.isfinite(output))
+    np.testing.assert_allclose(learner.predict_proba(images).sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_same_seed_same_selection_in_mixed_bfloat16(tmp_path, fashion_subset):
+    def selected(name):
+        config = ExperimentConfig(strategy="m2vaal", precision="mixed_bfloat16", initial_labeled=64, budget=32,
+                                  max_labeled=96, pool_subsample=300, epochs=1, batch_size=32, vae_epochs=2,
+                                  vae_batch_size=32, projector_every=0, logdir=str(tmp_path), run_name=name)
+        pool = experiment.prepare(config, dataset=fashion_subset).run(out=lambda line: None)
+        assert np.isfinite(pool.rounds[0].metrics["train_vae_loss"])
+        return pool.rounds[0].selected
+    assert selected("first") == selected("second")
