@@ -1,108 +1,165 @@
-"""Throughput of the joint M2-VAAL train_step and of pool scoring, on real Fashion-MNIST images,
-and where the step's time goes.
+"""Throughput of the joint M2-VAAL iteration and of pool scoring, per precision, over several
+processes, against the machine's matmul ceilings; optionally against an earlier commit.
 
-  python bench/train_step.py [--repeats 5] [--steps 50] [--jit]
+  python bench/train_step.py [--runs 5] [--iterations 300] [--precisions float32,mixed_bfloat16]
+                             [--batch 128] [--base REV]
 
-Prints images/s (labelled + unlabelled images per step; pool images scored), the median of
---repeats timed runs after a warm-up, under the default strategy. The breakdown rows time each
-sub-network's forward + backward pass alone on the same 2 x batch images, and the ceiling row is
-this machine's float32 matmul rate: together they say whether the step is compute-bound.
+Each run is a fresh process (a slow or fast mode that a process keeps for its life shows up as the
+spread between runs, not within one). A run trains M2-VAAL through the pipeline the experiments use
+(128 labelled + 128 unlabelled real Fashion-MNIST images per iteration, protocol A's round 0 sets:
+1,000 labelled, 10,000 candidates) for --iterations after a warm-up, scores the 55K pool
+(encoder + classifier + D), counts the iteration's floating-point operations from its graph, and
+measures 2048² matmul in float32 and bfloat16. The table gives per precision the median, min and max
+over runs, the min/median ratio, the effective GFLOP/s against both ceilings, and the seconds of the
+VAE/D iterations of round 0 of protocols A and B at the official budget (E_v = 100), scaled from the
+measured rate. --base REV runs the same measurement on the code of commit REV (a temporary git
+worktree, float32 only when REV has no --precision) in the same invocation.
 """
 import argparse
+import json
 import os
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Round 0 VAE/D iterations at E_v = 100, batch 128, candidates 10,000 (models/budget.vae_iterations).
+OFFICIAL_ITERATIONS = {"A": (1000 + 10000) * 100 // 128, "B": (500 + 10000) * 100 // 128}
 
-import keras  # noqa: E402
-import numpy as np
-import tensorflow as tf  # noqa: E402
 
-from m2vaal_tf import data, models  # noqa: E402
-from m2vaal_tf.models import pipelines  # noqa: E402
-from m2vaal_tf.config import ExperimentConfig  # noqa: E402
+def worker(precision, batch, iterations, warmup):
+    """One process's measurement, as a dict (printed as JSON by --worker)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from m2vaal_tf import data, models
+    from m2vaal_tf.config import ExperimentConfig
+    from m2vaal_tf.models import pipelines
+
+    options = dict(strategy="m2vaal", vae_batch_size=batch)
+    if "precision" in ExperimentConfig.__dataclass_fields__:
+        options["precision"] = precision
+    elif precision != "float32":
+        raise SystemExit(f"this code has no --precision; it cannot run {precision}")
+    dataset = data.load_dataset("fashion_mnist")
+    keras.utils.set_random_seed(0)
+    model = models.build("m2vaal", ExperimentConfig(**options), dataset.image_shape, dataset.num_classes, 1)
+    images, labels = dataset.pool_images, dataset.pool_labels
+    ones = lambda n: np.ones(n, "float32")  # noqa: E731
+    stream = pipelines.generative_batches(images[:1000], labels[:1000], ones(1000), images[1000:11000],
+                                          ones(10000), batch, 1, seed=0)
+    model.fit(stream, epochs=1, steps_per_epoch=warmup, verbose=0)
+    start = time.perf_counter()
+    model.fit(stream, epochs=1, steps_per_epoch=iterations, verbose=0)
+    iterations_per_second = iterations / (time.perf_counter() - start)
+
+    model.labeled_probability(images[:4096])
+    start = time.perf_counter()
+    model.labeled_probability(images)
+    scoring = len(images) / (time.perf_counter() - start)
+
+    element = next(iter(stream))
+    graph = tf.function(model.train_step).get_concrete_function(element).graph
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    flops = tf.compat.v1.profiler.profile(graph, options=options).total_float_ops
+    return {"images_per_second": 2 * batch * iterations_per_second, "iterations_per_second": iterations_per_second,
+            "scoring_images_per_second": scoring, "gflop_per_iteration": flops / 1e9,
+            "matmul_gflops": {dtype: _matmul_gflops(tf, dtype) for dtype in ("float32", "bfloat16")}}
+
+
+def _matmul_gflops(tf, dtype, n=2048, calls=20):
+    a = tf.cast(tf.random.normal((n, n)), dtype)
+    b = tf.cast(tf.random.normal((n, n)), dtype)
+    product = tf.function(lambda: tf.matmul(a, b))
+    product().numpy()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(calls):
+            result = product()
+        result.numpy()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return 2 * n ** 3 / best / 1e9
+
+
+def run_processes(tree, precision, args):
+    """`args.runs` worker processes on the code in `tree`; their measurements."""
+    environment = {**os.environ, "PYTHONPATH": tree, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    results = []
+    for run in range(args.runs):
+        completed = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--worker", f"--precision={precision}",
+             f"--batch={args.batch}", f"--iterations={args.iterations}", f"--warmup={args.warmup}"],
+            cwd=tree, env=environment, capture_output=True, text=True)
+        if completed.returncode != 0:
+            raise SystemExit(f"worker failed ({tree}, {precision}):\n{completed.stderr[-2000:]}")
+        results.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+        print(f"  {os.path.basename(tree)} {precision} run {run + 1}/{args.runs}: "
+              f"{results[-1]['images_per_second']:.0f} img/s", file=sys.stderr, flush=True)
+    return results
+
+
+def row(label, precision, results):
+    step = [r["images_per_second"] for r in results]
+    scoring = [r["scoring_images_per_second"] for r in results]
+    median_step = statistics.median(step)
+    iterations_per_second = statistics.median(r["iterations_per_second"] for r in results)
+    gflops = statistics.median(r["gflop_per_iteration"] for r in results) * iterations_per_second
+    ceilings = {d: statistics.median(r["matmul_gflops"][d] for r in results) for d in ("float32", "bfloat16")}
+    seconds = {p: n / iterations_per_second for p, n in OFFICIAL_ITERATIONS.items()}
+    return (f"| {label} | {precision} | {median_step:,.0f} | {min(step):,.0f} | {max(step):,.0f} | "
+            f"{min(step) / median_step:.2f} | {statistics.median(scoring):,.0f} | {gflops:.0f} | "
+            f"{gflops / ceilings['float32']:.0%} | {gflops / ceilings['bfloat16']:.0%} | "
+            f"{seconds['A']:,.0f} | {seconds['B']:,.0f} |"), ceilings
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--batch", type=int, default=64, help="labelled and unlabelled images per step, each")
-    parser.add_argument("--jit", action="store_true", help="compile train_step with XLA")
+    parser.add_argument("--runs", type=int, default=5, help="processes per precision")
+    parser.add_argument("--iterations", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=128, help="labelled and unlabelled images per iteration, each")
+    parser.add_argument("--precisions", default="float32,mixed_bfloat16")
+    parser.add_argument("--base", help="also measure this commit's code (float32 when it has no --precision)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--precision", default="float32", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.precision, args.batch, args.iterations, args.warmup)))
+        return
 
-    dataset = data.load_dataset("fashion_mnist")
-    config = ExperimentConfig(strategy="m2vaal", jit_compile=args.jit)
-    keras.utils.set_random_seed(0)
-    model = models.build("m2vaal", config, dataset.image_shape, dataset.num_classes, round_index=1)
-    n = args.batch * args.steps
-    labeled, labels = dataset.pool_images[:n], dataset.pool_labels[:n]
-    unlabeled = dataset.pool_images[n:2 * n]
-    # One epoch = `steps` joint steps over real images; the pipeline is the one the runs use.
-    ones = np.ones(n, "float32")
-    training = pipelines.generative_batches(labeled, labels, ones, unlabeled, ones, args.batch, 1, seed=0)
-    training = training.take(args.steps).cache()
-    model.fit(training, epochs=1, verbose=0, shuffle=False)  # warm-up: tracing and the cache
-
-    step_rates = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        model.fit(training, epochs=1, verbose=0, shuffle=False)
-        step_rates.append(2 * n / (time.perf_counter() - start))
-
-    pool = dataset.pool_images
-    model.labeled_probability(pool[:4096])  # warm-up
-    score_rates = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        model.labeled_probability(pool)
-        score_rates.append(len(pool) / (time.perf_counter() - start))
-
-    breakdown = []
-    images = tf.constant(dataset.pool_images[:2 * args.batch].astype("float32"))
-    codes = tf.zeros((2 * args.batch, model.decoder.input_shape[-1]))
-    for name, network, inputs in (("classifier", model.task_network, images), ("encoder", model.encoder, images),
-                                  ("decoder", model.decoder, codes), ("discriminator", model.discriminator,
-                                                                      codes)):
-        times = _seconds_per_call(_forward_backward(network, inputs), args.repeats)
-        breakdown.append((f"  {name} forward+backward alone", [2 * args.batch / t for t in times]))
-
-    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, XLA {'on' if args.jit else 'off'}; "
-          f"median of {args.repeats} runs")
-    print(f"{'what':48s} {'images/s':>10s} {'min':>10s} {'max':>10s}")
-    for name, rates in ((f"joint M2-VAAL train_step (batch {args.batch}+{args.batch})", step_rates),
-                        (f"pool scoring, encoder+classifier+D ({len(pool)} images)", score_rates), *breakdown):
-        print(f"{name:48s} {statistics.median(rates):10.0f} {min(rates):10.0f} {max(rates):10.0f}")
-    print(f"float32 matmul ceiling (2048x2048): {_matmul_gflops(args.repeats):.0f} GFLOP/s")
-
-
-def _forward_backward(network, inputs):
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            outputs = network(inputs, training=True)
-            total = tf.add_n([tf.reduce_sum(o) for o in tf.nest.flatten(outputs)])
-        return tape.gradient(total, network.trainable_variables)[0]
-    return step
-
-
-def _seconds_per_call(function, repeats, calls=20):
-    """Seconds per call of `function`, one value per repeat, after a warm-up call."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            result = function()
-        result.numpy()
-        times.append((time.perf_counter() - start) / calls)
-    return times
-
-
-def _matmul_gflops(repeats, n=2048):
-    a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
-    return 2 * n ** 3 / statistics.median(_seconds_per_call(tf.function(lambda: tf.matmul(a, b)), repeats)) / 1e9
+    trees = [("this tree", ROOT, args.precisions.split(","))]
+    scratch = None
+    if args.base:
+        scratch = tempfile.mkdtemp(prefix="bench-base-")
+        base_tree = os.path.join(scratch, args.base)
+        subprocess.run(["git", "worktree", "add", "--detach", base_tree, args.base], cwd=ROOT, check=True,
+                       capture_output=True)
+        has_precision = "precision" in open(os.path.join(base_tree, "m2vaal_tf", "config.py")).read()
+        trees.insert(0, (f"base {args.base}", base_tree, args.precisions.split(",") if has_precision else ["float32"]))
+    try:
+        lines, ceilings = [], None
+        for label, tree, precisions in trees:
+            for precision in precisions:
+                line, ceilings = row(label, precision, run_processes(tree, precision, args))
+                lines.append(line)
+    finally:
+        if scratch:
+            subprocess.run(["git", "worktree", "remove", "--force", base_tree], cwd=ROOT, capture_output=True)
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(f"M2-VAAL iteration, batch {args.batch}+{args.batch}; {args.runs} processes per row, {args.iterations} "
+          f"timed iterations each; {os.cpu_count()} CPU cores; matmul ceilings (2048²): "
+          f"float32 {ceilings['float32']:.0f}, bfloat16 {ceilings['bfloat16']:.0f} GFLOP/s")
+    print("| code | precision | step img/s median | min | max | min/median | scoring img/s | GFLOP/s | "
+          "of fp32 ceiling | of bf16 ceiling | protocol A round 0 VAE/D s | protocol B round 0 VAE/D s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ test accuracy of the plain classifier trained on the initial set plus that batch
 
   python scripts/budget_study.py [--protocols B,A] [--methods m2vaal,vaal] [--vae_epochs 100,1,3,10,30]
       [--candidates_per_round 10000] [--out docs/results/budget_study.json]
+  python scripts/budget_study.py --methods random,entropy   # the reference rows: no VAE, no E_v
 
 Resumable: each finished cell is written to --out at once and skipped on the next start (commit the
 file). Prints the table (markdown) of what is done. The candidates are a random 10,000-image subset
@@ -30,7 +31,8 @@ def cell(dataset, protocol, method, vae_epochs, candidates):
     from m2vaal_tf import experiment, models
     from m2vaal_tf.config import ExperimentConfig
     config = ExperimentConfig(strategy=method, **PROTOCOLS[protocol], max_labeled=8000,
-                              candidates_per_round=candidates, vae_epochs=vae_epochs, seed=0)
+                              candidates_per_round=candidates, vae_epochs=vae_epochs, seed=0,
+                              precision="float32")  # the study's cells compare budgets, all in float32
     run = experiment.prepare(config, dataset=dataset)
     played = run.play_unrecorded(out=lambda line: None)
     seconds = played.seconds["train"]
@@ -43,8 +45,8 @@ def cell(dataset, protocol, method, vae_epochs, candidates):
     accuracy = float(np.mean(after.predict_proba(dataset.test_images).argmax(axis=1) == dataset.test_labels))
     keras.backend.clear_session()
     return {"protocol": protocol, "method": method, "vae_epochs": vae_epochs,
-            "iterations": int(played.metrics["vae_iterations"]), "seconds": round(seconds, 1),
-            "reconstruction_loss": played.metrics["reconstruction_loss"],
+            "iterations": int(played.metrics.get("vae_iterations", 0)), "seconds": round(seconds, 1),
+            "reconstruction_loss": played.metrics.get("reconstruction_loss"),
             "discriminator_auc": played.metrics.get("discriminator_auc"),
             "test_accuracy": played.metrics["test_accuracy"],
             "accuracy_after_query": accuracy, "selected": [int(i) for i in played.selected]}
@@ -58,10 +60,16 @@ def table(cells) -> str:
                           and r["vae_epochs"] == 100), None)
         overlap = (f"{len(set(c['selected']) & set(reference['selected'])) / len(c['selected']):.2f}"
                    if reference else "–")
-        rows.append(f"| {c['protocol']} | {c['method']} | {c['vae_epochs']} | {c['iterations']} | {c['seconds']:.0f} | "
-                    f"{c['reconstruction_loss']:.4f} | {c['discriminator_auc']:.3f} | {overlap} | "
+        generative = c["reconstruction_loss"] is not None
+        rows.append(f"| {c['protocol']} | {c['method']} | {c['vae_epochs'] if generative else '–'} | "
+                    f"{c['iterations'] if generative else '–'} | {c['seconds']:.0f} | "
+                    f"{_number(c['reconstruction_loss'], 4)} | {_number(c['discriminator_auc'], 3)} | {overlap} | "
                     f"{c['accuracy_after_query']:.4f} |")
     return "\n".join(rows)
+
+
+def _number(value, digits) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def main():
@@ -75,13 +83,14 @@ def main():
     args = parser.parse_args()
     cells = json.load(open(args.out)) if os.path.exists(args.out) else []
     if not args.table_only:
-        from m2vaal_tf import atomic, cli
+        from m2vaal_tf import atomic, cli, strategies
         from m2vaal_tf.data import load_dataset
         cli.start_tensorflow()
         dataset = load_dataset("fashion_mnist")
         for protocol in args.protocols.split(","):
             for method in args.methods.split(","):
-                for vae_epochs in map(int, args.vae_epochs.split(",")):
+                generative = strategies.get(method).model_family != "classifier"
+                for vae_epochs in map(int, args.vae_epochs.split(",")) if generative else [0]:
                     if any(c["protocol"] == protocol and c["method"] == method and c["vae_epochs"] == vae_epochs
                            for c in cells):
                         continue

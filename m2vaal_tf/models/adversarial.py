@@ -191,7 +191,8 @@ class AdversarialLearner(Learner):
 
     def train_step(self, batch):
         """One iteration: `vae_steps` VAE steps on new pairs, then `disc_steps` D steps, the first on
-        the last VAE pair."""
+        the last VAE pair. The images arrive as stored (uint8) and become float here, on the device."""
+        batch = tf.nest.map_structure(lambda t: tf.cast(t, tf.float32) if t.dtype == tf.uint8 else t, batch)
         first = tf.equal(self.optimizer.iterations, 0)
         for k in range(self.vae_steps):
             report = self.vae_step(batch[k], first)

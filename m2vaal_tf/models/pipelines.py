@@ -2,7 +2,10 @@
 labelled and unlabelled streams, and unshuffled batches for scoring.
 
 Images stay uint8 until a batch is formed; the cast to float is one vectorised op per batch (the
-networks scale to [0, 1] themselves). The arrays are in memory, so `cache()` would add nothing.
+networks scale to [0, 1] themselves). The generative learners' stream, their hot path, stays uint8
+to the end: they cast inside their compiled step, on the device, so that the pipeline's threads
+only shuffle and batch (on 2 cores every pipeline thread competes with the step's own). The arrays
+are in memory, so `cache()` would add nothing.
 """
 import numpy as np
 import tensorflow as tf
@@ -22,16 +25,15 @@ def generative_batches(labeled_images, labeled_labels, labeled_weights, unlabele
     VAAL and TA-VAAL read them (`read_data`: a generator that restarts the DataLoader forever).
 
     One element is one iteration: a tuple of `pairs_per_iteration` pairs
-    ((images, labels, weights), (images, weights)), each batch of `batch_size`; official VAAL draws a
-    new pair for each VAE step after the first (solver.py:104-107). The weights are 1, or 0 for the
-    samples held out from D's training (its separability is measured on them)."""
+    ((images, labels, weights), (images, weights)), each batch of `batch_size`, images as stored
+    (uint8); official VAAL draws a new pair for each VAE step after the first (solver.py:104-107).
+    The weights are 1, or 0 for the samples held out from D's training (its separability is
+    measured on them)."""
     labeled = tf.data.Dataset.from_tensor_slices((labeled_images, labeled_labels, labeled_weights))
     labeled = labeled.shuffle(len(labeled_images), seed=seed, reshuffle_each_iteration=True).repeat()
     unlabeled = tf.data.Dataset.from_tensor_slices((unlabeled_images, unlabeled_weights))
     unlabeled = unlabeled.shuffle(len(unlabeled_images), seed=seed + 1, reshuffle_each_iteration=True).repeat()
     pairs = tf.data.Dataset.zip((labeled.batch(batch_size), unlabeled.batch(batch_size)))
-    pairs = pairs.map(lambda l, u: ((tf.cast(l[0], tf.float32), l[1], l[2]), (tf.cast(u[0], tf.float32), u[1])),
-                      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if pairs_per_iteration > 1:  # K consecutive pairs as a K-tuple, each keeping its batch dimension first
         pairs = pairs.batch(pairs_per_iteration).map(
             lambda l, u: tuple(tf.nest.map_structure(lambda t: t[k], (l, u)) for k in range(pairs_per_iteration)))
