@@ -123,11 +123,18 @@ class AdversarialLearner(Learner):
         epsilon = keras.random.normal(tf.shape(mean), seed=self.seed_generator)
         return mean + tf.exp(0.5 * log_var) * epsilon
 
-    def game_terms(self, labeled_images, unlabeled_images, first):
+    def sides_and_task(self, images, labels, first):
+        """The sides (`sides`) of a concatenated batch whose first len(labels) images are labelled,
+        and the task learner's loss on those and what to report of it, where the task learner
+        trains in the game (M2-VAAL; here: none). `labels` None: no task terms."""
+        decoder_side, discriminator_side = self.sides(images, first)
+        return decoder_side, discriminator_side, 0.0, {}
+
+    def game_terms(self, labeled_images, unlabeled_images, first, labels=None):
         """The per-pool terms of one game step: {"vae_labeled", "vae_unlabeled"} (the VAE loss of each
         pool, reduced as --vae_loss says), their per-example values and reconstruction errors (to
-        report), and {"adv_labeled", "adv_unlabeled"}, the VAE's side of the game (eq. 6) per example:
-        make D call both pools "labelled".
+        report), {"adv_labeled", "adv_unlabeled"}, the VAE's side of the game (eq. 6) per example:
+        make D call both pools "labelled", and "task_loss" with "report" (`sides_and_task`).
 
         Both pools go through each network in one forward pass over the concatenated batch, and are
         split after: the networks hold no batch statistics, so this is the same maths as one pass per
@@ -137,12 +144,12 @@ class AdversarialLearner(Learner):
         class everywhere), against 0.266 without that path."""
         count = tf.shape(labeled_images)[0]
         images = tf.concat([labeled_images, unlabeled_images], axis=0)
-        decoder_side, discriminator_side = self.sides(images, first)
+        decoder_side, discriminator_side, task_loss, report = self.sides_and_task(images, labels, first)
         mean, log_var = self.encoder(images, training=True)
         output = self.decoder(tf.concat([self.sample_latent(mean, log_var), decoder_side], axis=1), training=True)
         adversarial = losses.binary_cross_entropy(self.discriminator(
             tf.concat([mean, tf.stop_gradient(discriminator_side)], axis=1), training=False), 1.0)
-        terms = {}
+        terms = {"task_loss": task_loss, "report": report}
         for pool, part in (("labeled", slice(None, count)), ("unlabeled", slice(count, None))):
             loss, per_example, reconstruction = losses.vae_loss(
                 self.vae_loss, images[part] / 255.0, output[part], mean[part], log_var[part], self.beta)
@@ -150,19 +157,18 @@ class AdversarialLearner(Learner):
                           f"rec_{pool}": reconstruction, f"adv_{pool}": adversarial[part]})
         return terms
 
-    def game_step(self, pair, first, variables, task_terms=None):
-        """One gradient step on L_VAE (+ adversary_weight · L_adv) of both pools, plus `task_terms`
-        (a function of the pair returning (loss, report) computed inside the tape), on `variables`."""
+    def vae_step(self, pair, first):
+        """One gradient step on L_VAE (+ adversary_weight · L_adv) of both pools, plus the task loss
+        where the task learner trains in the game (M2-VAAL's joint step), on `generative_variables`."""
         (labeled_images, labels, _), (unlabeled_images, _) = pair
+        variables = self.generative_variables
         with tf.GradientTape() as tape:
-            t = self.game_terms(labeled_images, unlabeled_images, first)
+            t = self.game_terms(labeled_images, unlabeled_images, first, labels)
             total = t["vae_labeled"] + t["vae_unlabeled"] + self.adversary_weight * self.adversarial_weight_on * (
-                ga(t["adv_labeled"]) + ga(t["adv_unlabeled"]))
-            task_loss, report = task_terms(labeled_images, labels) if task_terms else (0.0, {})
-            total += task_loss
+                ga(t["adv_labeled"]) + ga(t["adv_unlabeled"])) + t["task_loss"]
         self.optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
         mean = tf.reduce_mean
-        return {**report, "vae_loss": mean(t["per_example_labeled"]) + mean(t["per_example_unlabeled"]),
+        return {**t["report"], "vae_loss": mean(t["per_example_labeled"]) + mean(t["per_example_unlabeled"]),
                 "reconstruction_loss": (mean(t["rec_labeled"]) + mean(t["rec_unlabeled"])) / 2.0,
                 "adversarial_loss": mean(t["adv_labeled"]) + mean(t["adv_unlabeled"])}
 
@@ -184,10 +190,6 @@ class AdversarialLearner(Learner):
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return tf.reduce_mean(per_labeled) + tf.reduce_mean(per_unlabeled)
-
-    def vae_step(self, pair, first):
-        """One VAE step (M2-VAAL: one joint step); returns the values to report."""
-        return self.game_step(pair, first, self.generative_variables)
 
     def train_step(self, batch):
         """One iteration: `vae_steps` VAE steps on new pairs, then `disc_steps` D steps, the first on

@@ -64,16 +64,26 @@ class M2VAAL(AdversarialLearner):
     def sides(self, images, first):
         """y' (dropout off) for the decoder, with the decoder's gradient into the classifier when
         switched on; D reads it detached."""
-        softmax = tf.nn.softmax(self.task_network(images, training=False))
+        return self._sides_from_softmax(tf.nn.softmax(self.task_network(images, training=False)))
+
+    def _sides_from_softmax(self, softmax):
         return (softmax if self.classifier_gets_vae_grad else tf.stop_gradient(softmax)), tf.stop_gradient(softmax)
 
-    def task_terms(self, labeled_images, labels):
-        per_example = losses.cross_entropy(labels, self.task_network(labeled_images, training=True))
-        return ga(per_example), {"task_loss": tf.reduce_mean(per_example)}
+    def sides_and_task(self, images, labels, first):
+        """The joint step's classifier terms from one pass of its trunk: y' (dropout off) of the whole
+        batch, and L_T on the labelled part with dropout on. The trunk (up to `features`) has no
+        dropout, so both read the same features, and only the head (dropout, logits) runs twice."""
+        if labels is None:
+            return super().sides_and_task(images, labels, first)
+        features = self.feature_network(images, training=True)
+        softmax = tf.nn.softmax(self.head(features, training=False))
+        per_example = losses.cross_entropy(labels, self.head(features[:tf.shape(labels)[0]], training=True))
+        return (*self._sides_from_softmax(softmax), ga(per_example), {"task_loss": tf.reduce_mean(per_example)})
 
-    def vae_step(self, pair, first):
-        """The joint step of eq. 8 (eq. 9 without L_adv) on classifier, encoder and decoder."""
-        return self.game_step(pair, first, self.generative_variables, task_terms=self.task_terms)
+    def head(self, features, training):
+        """The classifier after its penultimate features: dropout, then the logits layer."""
+        return self.task_network.get_layer("logits")(
+            self.task_network.get_layer("features_dropout")(features, training=training))
 
     def build_for_training(self, image_shape):
         if self.reference is not None:

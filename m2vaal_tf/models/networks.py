@@ -36,7 +36,7 @@ def build_classifier(image_shape, num_classes: int, size: NetworkSize = PRESETS[
     images = keras.Input(shape=tuple(image_shape), name="images")
     x, _ = _conv_trunk(images, size, prefix="")
     x = layers.Dense(size.hidden_units, activation="relu", name="features")(x)
-    x = layers.Dropout(dropout)(x)
+    x = layers.Dropout(dropout, name="features_dropout")(x)
     logits = layers.Dense(num_classes, name="logits", dtype=FLOAT32)(x)
     return keras.Model(images, logits, name="classifier")
 
