@@ -85,3 +85,18 @@ def test_the_person_labelling_is_told_the_current_kappa(tmp_path, fashion_subset
     told = [line for line in lines if line.startswith("Stopping rule: this round's predictions")]
     assert len(told) == 1 and "Cohen's kappa 0." in told[0] and "--stop_kappa=0.99" in told[0], lines
     assert len(pool.rounds) == 0
+
+
+def test_replay_finds_where_the_rule_would_have_stopped(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import PROJECT_ROOT
+    path = tmp_path / "results.csv"
+    path.write_text("round,labeled,test_accuracy,stop_kappa\n0,100,0.60,\n1,200,0.70,0.96\n2,300,0.75,0.98\n"
+                    "3,400,0.76,0.99\n4,500,0.77,0.995\n")
+    result = subprocess.run([sys.executable, os.path.join(PROJECT_ROOT, "scripts", "stop_rule_replay.py"), str(path),
+                             "--thresholds=0.97,0.99", "--patience=2,3"], capture_output=True, text=True, check=True)
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 0.9")]
+    assert rows == ["| 0.97 | 2 | 400 | 0.7600 | +0.0100 |", "| 0.97 | 3 | 500 | 0.7700 | +0.0000 |",
+                    "| 0.99 | 2 | 500 | 0.7700 | +0.0000 |", "| 0.99 | 3 | never (ran to 500) | – | – |"]
