@@ -131,17 +131,16 @@ class AdversarialLearner(Learner):
         return decoder_side, discriminator_side, 0.0, {}
 
     def game_terms(self, labeled_images, unlabeled_images, first, labels=None):
-        """The per-pool terms of one game step: {"vae_labeled", "vae_unlabeled"} (the VAE loss of each
-        pool, reduced as --vae_loss says), their per-example values and reconstruction errors (to
-        report), {"adv_labeled", "adv_unlabeled"}, the VAE's side of the game (eq. 6) per example:
-        make D call both pools "labelled", and "task_loss" with "report" (`sides_and_task`).
+        """One game step's terms per pool: vae_* (the VAE loss, reduced as --vae_loss says),
+        per_example_* and rec_* (to report), adv_* (eq. 6 per example: make D call both pools
+        "labelled"), and task_loss with its report (`sides_and_task`).
 
-        Both pools go through each network in one forward pass over the concatenated batch, and are
-        split after: the networks hold no batch statistics, so this is the same maths as one pass per
-        pool, at half the calls. The game is the encoder's: its gradient stops at the side
-        information. Letting it reach M2-VAAL's classifier through y' lets the classifier fool D by
-        bending its predictions; measured on protocol B, round 0 test accuracy fell to 0.100 (one
-        class everywhere), against 0.266 without that path."""
+        Both pools go through each network in one pass over the concatenated batch, split after: the
+        networks hold no batch statistics, so this is one pass per pool's maths at half the calls.
+        The game is the encoder's: its gradient stops at the side information. Letting it reach
+        M2-VAAL's classifier through y' lets the classifier fool D by bending its predictions;
+        measured on protocol B, round 0 test accuracy fell to 0.100 (one class everywhere), against
+        0.266 without that path."""
         count = tf.shape(labeled_images)[0]
         images = tf.concat([labeled_images, unlabeled_images], axis=0)
         decoder_side, discriminator_side, task_loss, report = self.sides_and_task(images, labels, first)

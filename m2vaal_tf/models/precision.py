@@ -20,7 +20,7 @@ import keras
 import tensorflow as tf
 
 MIXED = "mixed_bfloat16"
-_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+_BFLOAT16_CPU_FEATURES = ("avx512_bf16", "amx_bf16")
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,7 +42,7 @@ def native_bfloat16() -> str:
     if gpus:
         capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
         return f"GPU compute capability {capability[0]}.{capability[1]}" if tuple(capability) >= (8, 0) else ""
-    found = [flag for flag in _CPU_FLAGS if flag in cpu_flags()]
+    found = [flag for flag in _BFLOAT16_CPU_FEATURES if flag in cpu_flags()]
     return f"CPU with {found[0].upper()}" if found else ""
 
 
