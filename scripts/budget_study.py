@@ -31,7 +31,7 @@ def cell(dataset, protocol, method, vae_epochs, candidates):
     from m2vaal_tf import experiment, models
     from m2vaal_tf.config import ExperimentConfig
     config = ExperimentConfig(strategy=method, **PROTOCOLS[protocol], max_labeled=8000,
-                              candidates_per_round=candidates, vae_epochs=vae_epochs, seed=0,
+                              candidates_per_round=candidates, vae_epochs=max(vae_epochs, 1), seed=0,
                               precision="float32")  # the study's cells compare budgets, all in float32
     run = experiment.prepare(config, dataset=dataset)
     played = run.play_unrecorded(out=lambda line: None)
