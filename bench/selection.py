@@ -45,7 +45,7 @@ def real_codes(family, size):
     from m2vaal_tf import data, models
     dataset = data.load_dataset("fashion_mnist")
     keras.utils.set_random_seed(0)
-    model = models.build(family, ExperimentConfig(strategy=family), dataset.image_shape, dataset.num_classes, 1)
+    model = models.build(family, ExperimentConfig(), dataset.image_shape, dataset.num_classes, 1)
     images = np.concatenate([dataset.pool_images, dataset.val_images])[:size]
     labels = np.concatenate([dataset.pool_labels, dataset.val_labels])[:size]
     return model.predict_proba(images, 4096), model.embed(images, 4096), labels
