@@ -99,9 +99,9 @@ class Experiment:
                     f"with {len(self.pool.labeled_indices)} labelled samples")
             while not self.pool.complete:
                 if not self._play_round(summaries, out):
-                    out(self.oracle.instructions(self.pool.pending, _resume_command(config)))
                     if len(self.stop_rule.stop_set):
                         out(self.stop_rule.explain(self.pool.pending.metrics.get("stop_kappa")))
+                    out(self.oracle.instructions(self.pool.pending, _resume_command(config)))  # last: what to do
                     return self.pool
         finally:
             summaries.close()
