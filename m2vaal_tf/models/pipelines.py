@@ -1,5 +1,5 @@
-"""The tf.data pipelines that feed the learners: labelled batches, the generative learners' endless
-labelled and unlabelled streams, and unshuffled batches for scoring.
+"""The tf.data pipelines that feed training: labelled batches, and the generative learners' endless
+labelled and unlabelled streams (scoring slices the arrays directly: `Learner.predict_in_batches`).
 
 Images stay uint8 until a batch is formed; the cast to float is one vectorised op per batch (the
 networks scale to [0, 1] themselves). The generative learners' stream, their hot path, stays uint8
@@ -41,9 +41,3 @@ def generative_batches(labeled_images, labeled_labels, labeled_weights, unlabele
         pairs = pairs.map(lambda l, u: ((l, u),))
     return pairs.prefetch(tf.data.AUTOTUNE)
 
-
-def image_batches(images: np.ndarray, batch_size: int) -> tf.data.Dataset:
-    """Unshuffled float image batches for prediction over a pool or test set."""
-    ds = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
-    return ds.map(lambda x: tf.cast(x, tf.float32), num_parallel_calls=tf.data.AUTOTUNE,
-                  deterministic=True).prefetch(tf.data.AUTOTUNE)
