@@ -21,6 +21,7 @@ import tensorflow as tf
 from m2vaal_tf import atomic, distribute, export, models, oracle, stopping, strategies
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.data import Dataset, load_dataset
+from m2vaal_tf.models import precision
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.played_round import NOTHING, PlayedRound
 from m2vaal_tf.pool import ActivePool
@@ -236,7 +237,7 @@ class Experiment:
                 parts.append(f"{layer.name} {layer.count_params():,}")
             seen |= weights
         out(f"model {learner.name}: " + ", ".join(parts)
-            + f" parameters; {self.distribution.num_replicas_in_sync} replica(s)")
+            + f" parameters; {self.distribution.num_replicas_in_sync} replica(s); {_precision_text(self.config)}")
 
 
 def _accuracy(learner, images: np.ndarray, labels: np.ndarray) -> float:
@@ -244,6 +245,11 @@ def _accuracy(learner, images: np.ndarray, labels: np.ndarray) -> float:
     if not len(labels):
         return float("nan")
     return float(np.mean(learner.predict_proba(images).argmax(axis=1) == labels))
+
+
+def _precision_text(config: ExperimentConfig) -> str:
+    reason = precision.native_bfloat16() if config.precision == "auto" else ""
+    return f"precision {precision.resolve(config.precision)}" + (f" (auto: {reason})" if reason else "")
 
 
 def _accuracy_text(value: float) -> str:
