@@ -21,18 +21,20 @@ demo: $(STAMP) data
 test: $(STAMP) data
 	$(BIN)/python -m pytest -q tests
 
-# Benchmark tables (about 17 minutes on 2 cores): train step and scoring images/s, selection time
+# Benchmark tables (about 30 minutes on 2 cores): train step and scoring images/s, selection time
 # vs pool size, TensorBoard summaries per round, seconds per round and peak memory per strategy.
 bench: $(STAMP) data
-	$(BIN)/python bench/train_step.py --repeats 3
+	$(BIN)/python bench/train_step.py --runs 5 --base ab787ec
 	$(BIN)/python bench/selection.py --sizes 10000,55000,200000
 	$(BIN)/python bench/summaries.py
 	$(BIN)/python bench/rounds.py
 
-# The runs behind docs/RESULTS.md (hours on 2 cores; resumable), with the plots extra.
+# The results grid at the authors' budget (docs/RESULTS.md): 75 runs, about 100 hours on 2 CPU
+# cores in bfloat16, about 10 on one GPU by estimate (python scripts/grid_plan.py prints the plan
+# and what is left). Resumable: run it again to go on; commit docs/results/runs/ as runs finish.
 results: $(STAMP) data
 	$(BIN)/pip install --quiet -e '.[plots]'
-	scripts/results.sh
+	scripts/grid.sh
 
 clean-venv:
 	rm -rf $(VENV)

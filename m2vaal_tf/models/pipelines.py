@@ -6,17 +6,25 @@ networks scale to [0, 1] themselves). The generative learners' stream, their hot
 to the end: they cast inside their compiled step, on the device, so that the pipeline's threads
 only shuffle and batch (on 2 cores every pipeline thread competes with the step's own). The arrays
 are in memory, so `cache()` would add nothing.
+
+tf.data's autotuning is off, with fixed prefetch buffers instead. Its optimisation thread sleeps for
+a period that doubles from 10 ms (to a minute), and an iterator's teardown waited for that thread's
+next wake-up: every `fit` epoch ended on the next 10 ms x 2^k since its start. Measured here, a
+19 s fit of 200 iterations took exactly 20.48 s in about half the processes (bench/train_step.py's
+"slow mode": 2,501 or 1,250 images/s, to the digit); without autotuning, never.
 """
 import numpy as np
 import tensorflow as tf
+
+# Elements ready ahead of the step: one being consumed, one being made.
+PREFETCH = 2
 
 
 def labeled_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
     """Shuffled (image, label) batches for one pass over a labelled set."""
     ds = tf.data.Dataset.from_tensor_slices((images, labels))
     ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-    return ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE,
-                  deterministic=True).prefetch(tf.data.AUTOTUNE)
+    return _fixed(ds.map(lambda x, y: (tf.cast(x, tf.float32), y)))
 
 
 def generative_batches(labeled_images, labeled_labels, labeled_weights, unlabeled_images, unlabeled_weights,
@@ -39,5 +47,12 @@ def generative_batches(labeled_images, labeled_labels, labeled_weights, unlabele
             lambda l, u: tuple(tf.nest.map_structure(lambda t: t[k], (l, u)) for k in range(pairs_per_iteration)))
     else:
         pairs = pairs.map(lambda l, u: ((l, u),))
-    return pairs.prefetch(tf.data.AUTOTUNE)
+    return _fixed(pairs)
+
+
+def _fixed(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """`dataset` prefetched by a fixed buffer of two elements, with tf.data's autotuning off."""
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(PREFETCH).with_options(options)
 
