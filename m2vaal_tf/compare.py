@@ -11,6 +11,13 @@ The summary goes to `--summary_dir` (default `<logdir>/<protocol>_summary/`):
   summary.md          the same as a table, and per strategy the normalised area under the curve,
                       the queried batches' misclassified fraction and seconds per run
   learning_curves.png mean ± std bands (needs `pip install -e .[plots]`; skipped without it)
+
+With --records_dir, each finished run's record (pool.json, results.csv, flags.txt) is also copied to
+`<records_dir>/<protocol>/<run>/`, where the repository keeps the grid (docs/results/runs). Then
+
+  python -m m2vaal_tf.compare --summarize [--records_dir=docs/results/runs] [--results_page=docs/RESULTS.md]
+
+runs nothing: it rebuilds the generated block of the results page, and its plots, from the records alone.
 """
 import dataclasses
 import os
@@ -22,7 +29,7 @@ from absl import flags as absl_flags
 from m2vaal_tf import atomic, cli, flags, strategies
 from m2vaal_tf.errors import ConfigError, UserError
 from m2vaal_tf.pool import ActivePool
-from m2vaal_tf.reporting import curves, plots
+from m2vaal_tf.reporting import curves, grid_page, plots, records
 
 FLAGS = absl_flags.FLAGS
 
@@ -31,7 +38,11 @@ def define_flags():
     absl_flags.DEFINE_list("strategies", None, "Strategies to compare, e.g. random,entropy,m2vaal.")
     absl_flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds to run each strategy with.")
     absl_flags.DEFINE_string("summary_dir", "", "Where the summary goes (default <logdir>/<protocol>_summary).")
-    absl_flags.mark_flag_as_required("strategies")
+    absl_flags.DEFINE_string("records_dir", "", "Also copy each finished run's pool.json, results.csv and flags.txt "
+                             "to <records_dir>/<protocol>/<run>/ (the repository keeps them in docs/results/runs).")
+    absl_flags.DEFINE_bool("summarize", False, "Run nothing: rebuild --results_page's generated block (and its "
+                           "plots) from the records in --records_dir (default docs/results/runs).")
+    absl_flags.DEFINE_string("results_page", "docs/RESULTS.md", "The page --summarize rewrites.")
 
 
 def grid(base, strategy_names, seeds):
@@ -48,8 +59,8 @@ def grid(base, strategy_names, seeds):
     return [dataclasses.replace(base, strategy=s, seed=seed) for s in strategy_names for seed in seed_values]
 
 
-def run_all(configs, out=print):
-    """Plays every run of the grid that is not finished yet."""
+def run_all(configs, out=print, records_dir=""):
+    """Plays every run of the grid that is not finished yet; keeps the record of each finished one."""
     import keras
 
     from m2vaal_tf import experiment
@@ -60,12 +71,15 @@ def run_all(configs, out=print):
         run = experiment.prepare(config)
         if run.pool.complete:
             out(f"{label}: finished before, skipped")
-            continue
-        start = time.perf_counter()
-        out(f"{label}: {'resuming' if config.resume else 'starting'}")
-        run.run(flags_text=flags.flagfile_text(config), out=lambda line: out(f"  {line}"), progress=sys.stdout)
-        out(f"{label}: done in {time.perf_counter() - start:.0f}s")
-        keras.backend.clear_session()  # each run builds its own models; free the previous ones
+        else:
+            start = time.perf_counter()
+            out(f"{label}: {'resuming' if config.resume else 'starting'}")
+            run.run(flags_text=flags.flagfile_text(config), out=lambda line: out(f"  {line}"), progress=sys.stdout)
+            out(f"{label}: done in {time.perf_counter() - start:.0f}s")
+            keras.backend.clear_session()  # each run builds its own models; free the previous ones
+        if records_dir:
+            kept = records.keep(config.run_dir, records_dir, config.protocol or "compare", config.resolved_run_name)
+            out(f"{label}: record in {kept}")
 
 
 def write_summary(configs, directory: str, title: str) -> list:
@@ -82,10 +96,14 @@ def main(argv):
     cli.reject_arguments(argv)
     cli.quiet_logging()
     try:
+        if FLAGS.summarize:
+            return summarize(FLAGS.records_dir or os.path.join("docs", "results", "runs"), FLAGS.results_page)
+        if not FLAGS.strategies:
+            raise ConfigError("--strategies: name the strategies to compare, e.g. --strategies=random,m2vaal")
         base = flags.to_config()
         configs = grid(base, FLAGS.strategies, FLAGS.seeds)
         cli.start_tensorflow()
-        run_all(configs)
+        run_all(configs, records_dir=FLAGS.records_dir)
         protocol = base.protocol or "compare"
         directory = FLAGS.summary_dir or os.path.join(base.logdir, f"{protocol}_summary")
         written = write_summary(configs, directory, f"Protocol {protocol}: {len(FLAGS.seeds)} seed(s)")
@@ -94,6 +112,17 @@ def main(argv):
     print(open(os.path.join(directory, "summary.md"), encoding="utf-8").read())
     print("wrote " + ", ".join(written) + ("" if len(written) == 3 else
                                            " (no plot: pip install -e .[plots] for matplotlib)"))
+
+
+def summarize(records_dir: str, page: str) -> None:
+    if not os.path.isdir(records_dir):
+        raise ConfigError(f"--records_dir={records_dir}: no such directory of run records")
+    if not os.path.exists(page):
+        raise ConfigError(f"--results_page={page}: no such file")
+    grid_page.rewrite(page, records_dir, figure_dir=os.path.join(os.path.dirname(page), "results", "grid"))
+    counts = {p: len(r) for p, r in records.read_all(records_dir).items()}
+    print(f"rewrote {page} from {sum(counts.values())} run records "
+          f"({', '.join(f'{p}: {n}' for p, n in sorted(counts.items())) or 'none'})")
 
 
 def run():

@@ -62,12 +62,15 @@ def test_grid_runs_summarises_and_skips_finished_runs(tmp_path, fashion_subset_d
     flags = [f"--dataset=idx:{fashion_subset_dir}", "--validation_size=500", "--protocol=T",
              "--initial_labeled=60", "--budget=40", "--max_labeled=140", "--pool_subsample=600", "--epochs=1",
              "--batch_size=32", "--projector_every=0", f"--logdir={tmp_path}",
-             "--strategies=random,margin", "--seeds=0,1"]
+             "--strategies=random,margin", "--seeds=0,1", f"--records_dir={tmp_path / 'records'}"]
     first = compare(*flags)
     assert first.returncode == 0, first.stderr[-2000:]
     for name in ("T_random_seed0", "T_random_seed1", "T_margin_seed0", "T_margin_seed1"):
         assert os.path.exists(tmp_path / name / "pool.json"), name
         assert f"--run_name={name}" in (tmp_path / name / "flags.txt").read_text()
+        record = tmp_path / "records" / "T" / name
+        assert sorted(os.listdir(record)) == ["flags.txt", "pool.json", "results.csv"]
+        assert (record / "pool.json").read_bytes() == (tmp_path / name / "pool.json").read_bytes()
     summary = tmp_path / "T_summary"
     with open(summary / "curves.csv") as f:
         rows = list(csv.DictReader(f))

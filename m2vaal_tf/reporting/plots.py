@@ -5,6 +5,12 @@ from typing import Optional, Sequence
 from m2vaal_tf import atomic
 
 
+def available() -> bool:
+    """Whether matplotlib is installed (the plots extra)."""
+    import importlib.util
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def learning_curves(summaries: Sequence, path: str, title: str) -> Optional[str]:
     """Writes the PNG and returns its path, or returns None when matplotlib is not installed."""
     try:

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The results grid at the authors' budget, 3 seeds per strategy, in the order of the compute plan
+# (docs/RESULTS.md, "The grid"): protocol B completely, then C, then A's uncertainty strategies, then
+# A's generative learners. About 100 hours on 2 CPU cores (bfloat16), 10 on one GPU by estimate
+# (python scripts/grid_plan.py: the plan, and the hours left given the committed records).
+# Resumable: a finished run is skipped and an interrupted one resumed, so run it again to go on.
+# Each finished run's pool.json, results.csv and flags.txt are copied to docs/results/runs/<protocol>/
+# (commit them); the last command rebuilds docs/RESULTS.md's grid block from those records.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-.venv/bin/python}
+UNCERTAINTY=random,least_confidence,margin,entropy
+GRID="$PYTHON -m m2vaal_tf.compare --seeds=0,1,2 --records_dir=docs/results/runs"
+$GRID --flagfile=configs/grid_b.cfg --strategies=$UNCERTAINTY,m2vaal,m2vaal_noadv,vaal,tavaal
+$GRID --flagfile=configs/grid_c.cfg --strategies=$UNCERTAINTY,coreset,bald,badge,algorithm1,algorithm2
+$GRID --flagfile=configs/grid_a.cfg --strategies=$UNCERTAINTY
+$GRID --flagfile=configs/grid_a.cfg --strategies=m2vaal,m2vaal_noadv,vaal,tavaal
+$PYTHON -m m2vaal_tf.compare --summarize

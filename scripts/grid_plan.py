@@ -1,0 +1,99 @@
+"""The results grid's compute plan: per protocol and strategy, the rounds, the VAE/D iterations at the
+grid's budget (configs/grid_*.cfg) and the hours they need, from measured rates; with the records
+already in docs/results/runs, how many runs are done and the hours of those left.
+
+  python scripts/grid_plan.py [--records_dir docs/results/runs] [--gpu_speedup 10]
+
+Hours = VAE/D iterations / the learner's iterations per second + labelled images x epochs / the
+classifier's training rate, per round, summed over the rounds. The rates are bench/train_step.py's
+and a timed quickstart round's on this machine (2-core AMD EPYC, bfloat16), written below with the
+commands that measured them; a GPU is assumed --gpu_speedup times faster (an estimate, not measured).
+"""
+import argparse
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+CANDIDATES = 10000  # configs/grid_*.cfg --candidates_per_round
+VAE_BATCH = 128
+SEEDS = 3
+# VAE/D iterations per second, bfloat16, 2 cores, median of processes (step img/s / 256):
+#   python bench/train_step.py --runs 5 --iterations 200 --base ab787ec            -> m2vaal 3,463 img/s
+#   python bench/train_step.py --runs 2 --iterations 150 --precisions mixed_bfloat16 --families vaal,tavaal
+#                                                          -> vaal 2,548 (two VAE steps per iteration), tavaal 4,058
+#   python bench/train_step.py --runs 2 --iterations 100 --precisions mixed_bfloat16 --model_size large
+#                                                          -> m2vaal large 1,167
+# M2-VAAL without the adversarial loss trains the same networks with the same steps: M2-VAAL's rate.
+ITERATIONS_PER_SECOND = {("m2vaal", "small"): 13.5, ("m2vaal_noadv", "small"): 13.5, ("vaal", "small"): 9.95,
+                         ("tavaal", "small"): 15.9, ("m2vaal", "large"): 4.56}
+# Classifier training, labelled images x epochs per second (plain recipe, batch 64, bfloat16): the
+# quickstart's last round, 1,000 images x 15 epochs in 2.5-2.8 s (scripts/precision_parity.py's
+# train_seconds), rounded down; the large model's is an estimate from its ~4x FLOPs, not measured.
+CLASSIFIER_IMAGES_PER_SECOND = {"small": 5000.0, "large": 1250.0}
+# Per round: building and tracing the models, scoring the candidates, evaluating on the 10K test set
+# (an estimate; a round of the quickstart spends about this outside training).
+ROUND_OVERHEAD_SECONDS = 10.0
+PROTOCOLS = {  # initial, budget, max, epochs, E_v, model size, strategies (scripts/grid.sh)
+    "B": (500, 64, 2000, 20, 100, "small",
+          ("random", "least_confidence", "margin", "entropy", "m2vaal", "m2vaal_noadv", "vaal", "tavaal")),
+    "C": (50, 50, 500, 100, 100, "large",
+          ("random", "least_confidence", "margin", "entropy", "coreset", "bald", "badge", "algorithm1",
+           "algorithm2")),
+    "A": (1000, 1000, 8000, 20, 30, "small",
+          ("random", "least_confidence", "margin", "entropy", "m2vaal", "m2vaal_noadv", "vaal", "tavaal")),
+}
+FAMILY = {"m2vaal": "m2vaal", "m2vaal_noadv": "m2vaal_noadv", "vaal": "vaal", "tavaal": "tavaal",
+          "algorithm1": "m2vaal", "algorithm2": "m2vaal"}
+
+
+def labelled_counts(initial, budget, maximum):
+    """Every round's labelled count: +budget per round, the last capped at the maximum."""
+    counts = [initial]
+    while counts[-1] < maximum:
+        counts.append(min(counts[-1] + budget, maximum))
+    return counts
+
+
+def run_hours(protocol, strategy):
+    from m2vaal_tf.models.budget import vae_iterations
+    initial, budget, maximum, epochs, vae_epochs, size, _ = PROTOCOLS[protocol]
+    counts = labelled_counts(initial, budget, maximum)
+    seconds = sum(n * epochs / CLASSIFIER_IMAGES_PER_SECOND[size] + ROUND_OVERHEAD_SECONDS for n in counts)
+    iterations = 0
+    if strategy in FAMILY:
+        iterations = sum(vae_iterations(n, CANDIDATES, vae_epochs, VAE_BATCH) for n in counts)
+        seconds += iterations / ITERATIONS_PER_SECOND[(FAMILY[strategy], size)]
+    return len(counts), iterations, seconds / 3600
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records_dir", default=os.path.join(ROOT, "docs", "results", "runs"))
+    parser.add_argument("--gpu_speedup", type=float, default=10.0)
+    args = parser.parse_args()
+    from m2vaal_tf.reporting import records
+    done = {(p, r.curve.strategy, r.curve.seed) for p, runs in records.read_all(args.records_dir).items() for r in runs}
+    print("| protocol | strategy | rounds | VAE/D iterations per run | hours per run (2 cores) | runs done | "
+          "hours left (2 cores) | hours left (1 GPU, estimate) |")
+    print("|---|---|---|---|---|---|---|---|")
+    total = left = 0.0
+    finished = 0
+    for protocol, (*_, strategies) in PROTOCOLS.items():
+        for strategy in strategies:
+            rounds, iterations, hours = run_hours(protocol, strategy)
+            runs_done = sum((protocol, strategy, seed) in done for seed in range(SEEDS))
+            remaining = hours * (SEEDS - runs_done)
+            total, left, finished = total + hours * SEEDS, left + remaining, finished + runs_done
+            print(f"| {protocol} | {strategy} | {rounds} | {iterations:,} | {hours:.2f} | {runs_done}/{SEEDS} | "
+                  f"{remaining:.1f} | {remaining / args.gpu_speedup:.1f} |")
+    runs = sum(len(p[-1]) for p in PROTOCOLS.values()) * SEEDS
+    print(f"\nThe grid: {runs} runs, {total:.0f} hours on 2 cores ({total / args.gpu_speedup:.0f} on one GPU by "
+          f"estimate). Done: {finished} runs. Left: {runs - finished} runs, {left:.0f} hours on 2 cores "
+          f"({left / args.gpu_speedup:.0f} on one GPU).")
+
+
+if __name__ == "__main__":
+    main()
