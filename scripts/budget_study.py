@@ -12,27 +12,30 @@ file). Prints the table (markdown) of what is done. The candidates are a random 
 as TA-VAAL's SUBSET (its protocol A budget: 8,593 iterations at E_v = 100).
 """
 import argparse
-import json
 import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+import study_cells  # noqa: E402
 
 PROTOCOLS = {"A": dict(initial_labeled=1000, budget=1000),
              "B": dict(initial_labeled=500, initial_classes=(2, 4, 7), budget=64)}
 
 
-def cell(dataset, protocol, method, vae_epochs, candidates):
-    """One round 0: train, select, then the plain classifier on the initial set plus the batch."""
+def cell(dataset, protocol, method, vae_epochs, candidates, seed=0, precision="float32"):
+    """One round 0: train, select, then the plain classifier on the initial set plus the batch. The
+    study's cells compare budgets, all at seed 0 in float32; scripts/precision_parity.py varies both."""
     import keras
     import numpy as np
 
     from m2vaal_tf import experiment, models
     from m2vaal_tf.config import ExperimentConfig
     config = ExperimentConfig(strategy=method, **PROTOCOLS[protocol], max_labeled=8000,
-                              candidates_per_round=candidates, vae_epochs=max(vae_epochs, 1), seed=0,
-                              precision="float32")  # the study's cells compare budgets, all in float32
+                              candidates_per_round=candidates, vae_epochs=max(vae_epochs, 1), seed=seed,
+                              precision=precision)
     run = experiment.prepare(config, dataset=dataset)
     played = run.play_unrecorded(out=lambda line: None)
     seconds = played.seconds["train"]
@@ -78,27 +81,19 @@ def main():
     parser.add_argument("--methods", default="m2vaal,vaal")
     parser.add_argument("--vae_epochs", default="100,1,3,10,30")
     parser.add_argument("--candidates_per_round", type=int, default=10000)
-    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "results", "budget_study.json"))
-    parser.add_argument("--table_only", action="store_true", help="print the table of the finished cells")
+    study_cells.add_arguments(parser, os.path.join(ROOT, "docs", "results", "budget_study.json"))
     args = parser.parse_args()
-    cells = json.load(open(args.out)) if os.path.exists(args.out) else []
-    if not args.table_only:
-        from m2vaal_tf import atomic, cli, strategies
-        from m2vaal_tf.data import load_dataset
-        cli.start_tensorflow()
-        dataset = load_dataset("fashion_mnist")
+
+    def plan():
+        from m2vaal_tf import strategies
         for protocol in args.protocols.split(","):
             for method in args.methods.split(","):
                 generative = strategies.get(method).model_family != "classifier"
                 for vae_epochs in map(int, args.vae_epochs.split(",")) if generative else [0]:
-                    if any(c["protocol"] == protocol and c["method"] == method and c["vae_epochs"] == vae_epochs
-                           for c in cells):
-                        continue
-                    print(f"protocol {protocol} {method} E_v={vae_epochs} ...", flush=True)
-                    cells.append(cell(dataset, protocol, method, vae_epochs, args.candidates_per_round))
-                    atomic.write_text(args.out, json.dumps(cells, indent=1))
-                    print(table(cells[-1:]).splitlines()[-1], flush=True)
-    print(table(cells))
+                    yield {"protocol": protocol, "method": method, "vae_epochs": vae_epochs}
+
+    study_cells.run(args, plan, lambda dataset, **key: cell(dataset, **key, candidates=args.candidates_per_round),
+                    table, lambda done: table([done]).splitlines()[-1])
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ test accuracy.
 
 Prints one line per run and round, and exits 1 if anything differs. Both runs use this
 interpreter; each imports the package of its own tree (the script's directory comes first on
-sys.path). The projector is off in both (it does not change the selection, and costs time).
+sys.path). The projector is off in both (it does not change the selection, and costs time), and
+both compute in float32, the arithmetic every commit has (`--precision` defaults to auto since).
 """
 import argparse
 import json
@@ -20,8 +21,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def play(tree: str, config: str, logdir: str) -> list:
     """The rounds of `configs/<config>.cfg` run in `tree`: (labelled, selected, labels, test accuracy)."""
+    with open(os.path.join(tree, "m2vaal_tf", "config.py"), encoding="utf-8") as f:
+        pinned = ["--precision=float32"] if "precision" in f.read() else []
     subprocess.run([sys.executable, "train.py", f"--flagfile=configs/{config}.cfg", f"--logdir={logdir}",
-                    "--run_name=run", "--projector_every=0"], cwd=tree, check=True, stdout=subprocess.DEVNULL)
+                    "--run_name=run", "--projector_every=0", *pinned], cwd=tree, check=True,
+                   stdout=subprocess.DEVNULL)
     with open(os.path.join(logdir, "run", "pool.json"), encoding="utf-8") as f:
         rounds = json.load(f)["rounds"]
     return [(r["labeled"], r["selected"], r["labels"], r["metrics"]["test_accuracy"]) for r in rounds]

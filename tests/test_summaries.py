@@ -18,6 +18,7 @@ from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.projector import projector_config_pb2
 
+from conftest import PROJECT_ROOT
 from m2vaal_tf import experiment
 from m2vaal_tf.reporting import image_grid, projector, summaries
 from m2vaal_tf.config import ExperimentConfig
@@ -96,6 +97,21 @@ def test_reconstruction_and_query_grids_decode(m2vaal_run, fashion_subset):
     # The first queried image sits inside the first cell's frame.
     first = fashion_subset.pool_images[pool.rounds[0].selected[0]][..., 0]
     np.testing.assert_array_equal(queried[0][1][2:30, 2:30, 0], first)
+
+
+def test_figure3_script_writes_the_last_rounds_reconstructions(m2vaal_run, tmp_path):
+    config, _ = m2vaal_run
+    out = tmp_path / "figure3.png"
+    script = os.path.join(PROJECT_ROOT, "scripts", "figure3.py")
+    done = subprocess.run([sys.executable, script, f"--run={config.run_dir}", f"--out={out}"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "the round at 140 labelled images" in done.stdout and "misclassified" in done.stdout
+    _, last_figure = decoded_images(load_events(config.run_dir), "images/reconstructions")[-1]
+    np.testing.assert_array_equal(tf.io.decode_png(out.read_bytes()).numpy(), last_figure)
+    missing = subprocess.run([sys.executable, script, f"--run={tmp_path}", f"--out={tmp_path / 'none.png'}"],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and "no images/reconstructions summary" in missing.stderr.strip().splitlines()[-1]
 
 
 def test_hparams_record_the_runs_settings(m2vaal_run):
