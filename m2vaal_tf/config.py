@@ -92,7 +92,7 @@ class ExperimentConfig:
     jit_compile: bool = setting(False, "Compile train_step with XLA (single-device strategy only; Keras turns "
                                 "XLA off under tf.distribute).")
     precision: str = setting(
-        "float32", "Arithmetic of the networks: float32, mixed_bfloat16 (bfloat16 compute, float32 variables, "
+        "auto", "Arithmetic of the networks: float32, mixed_bfloat16 (bfloat16 compute, float32 variables, "
         "losses and outputs), or auto (mixed_bfloat16 on a CPU with AVX512_BF16/AMX or a GPU of compute "
         "capability 8.0+, else float32).", choices=PRECISIONS)
     uncertainty: str = setting("least_confidence", "Uncertainty weight of --strategy=algorithm2 (and the "

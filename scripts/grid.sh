@@ -5,7 +5,8 @@
 # (python scripts/grid_plan.py: the plan, and the hours left given the committed records).
 # Resumable: a finished run is skipped and an interrupted one resumed, so run it again to go on.
 # Each finished run's pool.json, results.csv and flags.txt are copied to docs/results/runs/<protocol>/
-# (commit them); the last command rebuilds docs/RESULTS.md's grid block from those records.
+# (commit them with docs/RESULTS.md rebuilt by `python -m m2vaal_tf.compare --summarize`: a test checks
+# that the page and the records agree); the last command rebuilds the page when the grid is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
