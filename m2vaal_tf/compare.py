@@ -119,8 +119,9 @@ def summarize(records_dir: str, page: str) -> None:
         raise ConfigError(f"--records_dir={records_dir}: no such directory of run records")
     if not os.path.exists(page):
         raise ConfigError(f"--results_page={page}: no such file")
-    grid_page.rewrite(page, records_dir, figure_dir=os.path.join(os.path.dirname(page), "results", "grid"))
-    counts = {p: len(r) for p, r in records.read_all(records_dir).items()}
+    figures = os.path.join(os.path.dirname(page), "results", "grid")
+    by_protocol = grid_page.rewrite(page, records_dir, figure_dir=figures)
+    counts = {p: len(r) for p, r in by_protocol.items()}
     print(f"rewrote {page} from {sum(counts.values())} run records "
           f"({', '.join(f'{p}: {n}' for p, n in sorted(counts.items())) or 'none'})")
 

@@ -33,7 +33,8 @@ def test_summarize_rebuilds_the_page_byte_for_byte_from_the_records(tmp_path):
     committed = open(PAGE, encoding="utf-8").read()
     begin, end = committed.index(grid_page.BEGIN), committed.index(grid_page.END)
     # Spoil the generated block, keep the prose around it.
-    page.write_text(committed[:begin] + grid_page.BEGIN + "\nstale\n" + grid_page.END + committed[end + len(grid_page.END):])
+    stale = grid_page.BEGIN + "\nstale\n" + grid_page.END
+    page.write_text(committed[:begin] + stale + committed[end + len(grid_page.END):])
     done = summarize(page, RUNS)
     assert done.returncode == 0, done.stderr[-2000:]
     assert page.read_text(encoding="utf-8") == committed
@@ -43,7 +44,7 @@ def test_summarize_rebuilds_the_page_byte_for_byte_from_the_records(tmp_path):
 def test_the_committed_results_page_agrees_with_the_committed_records():
     page = open(os.path.join(PROJECT_ROOT, "docs", "RESULTS.md"), encoding="utf-8").read()
     block = page[page.index(grid_page.BEGIN):page.index(grid_page.END) + len(grid_page.END)]
-    assert block == grid_page.render(os.path.join(PROJECT_ROOT, "docs", "results", "runs")), \
+    assert block == grid_page.render(records.read_all(os.path.join(PROJECT_ROOT, "docs", "results", "runs"))), \
         "docs/RESULTS.md is stale: run python -m m2vaal_tf.compare --summarize"
 
 

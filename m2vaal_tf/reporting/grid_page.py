@@ -96,27 +96,26 @@ def _percent(value: float) -> str:
     return "–" if math.isnan(value) else f"{value:.0%}"
 
 
-def render(records_dir: str, figure_prefix: str = "results/grid/") -> str:
-    """The generated block, markers included."""
-    by_protocol = records.read_all(records_dir)
+def render(by_protocol: Dict[str, List[records.Record]], figure_prefix: str = "results/grid/") -> str:
+    """The generated block, markers included, from `records.read_all`'s records."""
     ordered = [p for p in PROTOCOL_ORDER if p in by_protocol] + sorted(set(by_protocol) - set(PROTOCOL_ORDER))
     sections = [protocol_section(p, by_protocol[p], f"{figure_prefix}{p}_learning_curves.png") for p in ordered]
     return "\n".join([BEGIN, ""] + (sections or ["No finished grid runs yet.\n"]) + [END])
 
 
-def rewrite(page: str, records_dir: str, figure_dir: Optional[str] = None) -> str:
-    """Replaces the generated block of `page` (a markdown file) and returns the new text; draws the
-    learning-curve plots into `figure_dir` when given and matplotlib is installed."""
+def rewrite(page: str, records_dir: str, figure_dir: Optional[str] = None) -> Dict[str, List[records.Record]]:
+    """Replaces the generated block of `page` (a markdown file) and draws the learning-curve plots
+    into `figure_dir` when given and matplotlib is installed; returns the records it read."""
     with open(page, encoding="utf-8") as f:
         text = f.read()
     if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
         raise UserError(f"{page}: needs exactly one generated block, from the line {BEGIN} to the line {END}")
-    updated = text[:text.index(BEGIN)] + render(records_dir) + text[text.index(END) + len(END):]
-    atomic.write_text(page, updated)
+    by_protocol = records.read_all(records_dir)
+    atomic.write_text(page, text[:text.index(BEGIN)] + render(by_protocol) + text[text.index(END) + len(END):])
     if figure_dir and plots.available():
         os.makedirs(figure_dir, exist_ok=True)
-        for protocol, runs in records.read_all(records_dir).items():
+        for protocol, runs in by_protocol.items():
             plots.learning_curves(curves.summarise([r.curve for r in runs]),
                                   os.path.join(figure_dir, f"{protocol}_learning_curves.png"),
                                   f"Protocol {protocol}, authors' budget ({len(runs)} runs)")
-    return updated
+    return by_protocol
