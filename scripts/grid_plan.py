@@ -45,8 +45,6 @@ PROTOCOLS = {  # initial, budget, max, epochs, E_v, model size, strategies (scri
     "A": (1000, 1000, 8000, 20, 30, "small",
           ("random", "least_confidence", "margin", "entropy", "m2vaal", "m2vaal_noadv", "vaal", "tavaal")),
 }
-FAMILY = {"m2vaal": "m2vaal", "m2vaal_noadv": "m2vaal_noadv", "vaal": "vaal", "tavaal": "tavaal",
-          "algorithm1": "m2vaal", "algorithm2": "m2vaal"}
 
 
 def labelled_counts(initial, budget, maximum):
@@ -62,10 +60,12 @@ def run_hours(protocol, strategy):
     initial, budget, maximum, epochs, vae_epochs, size, _ = PROTOCOLS[protocol]
     counts = labelled_counts(initial, budget, maximum)
     seconds = sum(n * epochs / CLASSIFIER_IMAGES_PER_SECOND[size] + ROUND_OVERHEAD_SECONDS for n in counts)
+    from m2vaal_tf import strategies
+    family = strategies.get(strategy).model_family  # the learner the strategy trains
     iterations = 0
-    if strategy in FAMILY:
+    if family != "classifier":
         iterations = sum(vae_iterations(n, CANDIDATES, vae_epochs, VAE_BATCH) for n in counts)
-        seconds += iterations / ITERATIONS_PER_SECOND[(FAMILY[strategy], size)]
+        seconds += iterations / ITERATIONS_PER_SECOND[(family, size)]
     return len(counts), iterations, seconds / 3600
 
 

@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -43,10 +45,11 @@ def quickstart_cell(seed, precision):
                         "--projector_every=0"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(logdir, "parity", "results.csv"), newline="") as f:
             rows = list(csv.DictReader(f))
+    from m2vaal_tf.reporting.curves import normalised_auc
     accuracies = [float(r["test_accuracy"]) for r in rows]
     labeled = [int(r["labeled"]) for r in rows]
-    area = sum((b - a) * (x + y) / 2 for a, b, x, y in zip(labeled, labeled[1:], accuracies, accuracies[1:]))
-    return {"final_test_accuracy": accuracies[-1], "curve_area": area / (labeled[-1] - labeled[0]),
+    area = normalised_auc(np.array(labeled), np.array(accuracies))
+    return {"final_test_accuracy": accuracies[-1], "curve_area": area,
             "curve": accuracies, "train_seconds": [float(r["train_seconds"]) for r in rows]}
 
 
