@@ -22,6 +22,7 @@ from m2vaal_tf import atomic, distribute, export, models, oracle, stopping, stra
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.data import Dataset, load_dataset
 from m2vaal_tf.models import precision
+from m2vaal_tf.models.round_state import SECONDS_BEFORE_RESUME
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.played_round import NOTHING, PlayedRound
 from m2vaal_tf.pool import ActivePool
@@ -159,6 +160,8 @@ class Experiment:
                                     dataset.val_images, dataset.val_labels)
             played.history, played.metrics = played.learner.train_round(data, self.config, played.seed,
                                                                         self.progress)
+        # a round resumed from its saved state (models/round_state.py) trained partly in the killed process
+        played.seconds["train"] += played.metrics.pop(SECONDS_BEFORE_RESUME, 0.0)
 
     def _evaluate(self, played: PlayedRound) -> None:
         dataset = self.dataset
