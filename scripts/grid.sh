@@ -1,30 +1,72 @@
 #!/usr/bin/env bash
 # The results grid at the authors' budget, 3 seeds per strategy, in the order of the compute plan
 # (docs/RESULTS.md, "The grid"): protocol B completely, then C, then A's uncertainty strategies, then
-# A's generative learners. About 100 hours on 2 CPU cores (bfloat16), 10 on one GPU by estimate
-# (python scripts/grid_plan.py: the plan, and the hours left given the committed records).
+# A's generative learners. About 100 hours of one process on 2 CPU cores (bfloat16), about 86 in
+# the two lanes below, 10 on one GPU by estimate (python scripts/grid_plan.py: the plan, and the hours
+# left given the committed records).
 # The generative learners run seed by seed (every learner's seed 0, then seed 1, then seed 2): one of
 # their runs takes 4-6 hours here, so this order compares them all on one seed days before the third.
-# Resumable: a finished run is skipped and an interrupted one resumed, so run it again to go on.
+# LANES processes take the runs in that order, each run by one lane, each lane computing on its share
+# of the cores: on 2 cores two one-thread processes do 1.17x (small networks) and 1.13x (large) the
+# VAE/D iterations of one two-thread process (python bench/lanes.py, medians). LANES is 2 on CPUs and 1 where nvidia-smi lists a GPU (one process per GPU).
+# A run's numbers depend on its thread count: the grid's CPU runs are reproduced with
+# TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 on 2 cores, as here.
+# Resumable: a finished run is skipped and an interrupted one resumed (inside its round, for the
+# generative learners), so run it again to go on. Each lane logs to logs/grid_lane<k>.log.
 # Each finished run's pool.json, results.csv and flags.txt are copied to docs/results/runs/<protocol>/
 # (commit them with docs/RESULTS.md rebuilt by `python -m m2vaal_tf.compare --summarize`: a test checks
 # that the page and the records agree); the last command rebuilds the page when the grid is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
-UNCERTAINTY=random,least_confidence,margin,entropy
-GRID="$PYTHON -m m2vaal_tf.compare --records_dir=docs/results/runs"
+if [ -z "${LANES:-}" ]; then
+  LANES=2 && nvidia-smi -L 2>/dev/null | grep -q GPU && LANES=1
+fi
+THREADS=$(( $(nproc) / LANES > 0 ? $(nproc) / LANES : 1 ))
+UNCERTAINTY="random least_confidence margin entropy"
+CLAIMS=logs/grid_claims
 
-# every seed of the cheap strategies at once, the generative learners one seed at a time
-grid() {
-  local protocol=$1 cheap=$2 generative=$3
-  $GRID --flagfile="configs/grid_$protocol.cfg" --seeds=0,1,2 --strategies="$cheap"
-  for seed in 0 1 2; do
-    $GRID --flagfile="configs/grid_$protocol.cfg" --seeds=$seed --strategies="$generative"
+# The runs in plan order, one "protocol strategy seed" line each: every seed of the cheap strategies,
+# then the generative learners one seed at a time.
+plan() {
+  local protocol=$1 cheap=$2 generative=$3 strategy seed
+  for strategy in $cheap; do for seed in 0 1 2; do echo "$protocol $strategy $seed"; done; done
+  for seed in 0 1 2; do for strategy in $generative; do echo "$protocol $strategy $seed"; done; done
+}
+runs() {
+  plan b "$UNCERTAINTY" "m2vaal m2vaal_noadv vaal tavaal"
+  plan c "$UNCERTAINTY coreset bald badge" "algorithm1 algorithm2"
+  plan a "$UNCERTAINTY" "m2vaal m2vaal_noadv vaal tavaal"
+}
+
+# A lane plays every run whose record is not committed yet and that no other lane has claimed (mkdir
+# is atomic), in plan order.
+lane() {
+  local protocol strategy seed run
+  runs | while read -r protocol strategy seed; do
+    run="${protocol^^}_${strategy}_seed$seed"
+    [ -e "docs/results/runs/${protocol^^}/$run/results.csv" ] && continue
+    mkdir "$CLAIMS/$run" 2>/dev/null || continue
+    "$PYTHON" -m m2vaal_tf.compare --records_dir=docs/results/runs --flagfile="configs/grid_$protocol.cfg" \
+      --seeds="$seed" --strategies="$strategy"
   done
 }
 
-grid b $UNCERTAINTY m2vaal,m2vaal_noadv,vaal,tavaal
-grid c $UNCERTAINTY,coreset,bald,badge algorithm1,algorithm2
-grid a $UNCERTAINTY m2vaal,m2vaal_noadv,vaal,tavaal
-$PYTHON -m m2vaal_tf.compare --summarize
+mkdir -p logs
+exec 9>logs/grid.lock
+flock -n 9 || { echo "scripts/grid.sh: another grid is running (logs/grid.lock)" >&2; exit 1; }
+rm -rf "$CLAIMS" && mkdir -p "$CLAIMS"  # claims of an earlier, killed grid: its runs resume
+export PYTHONUNBUFFERED=1
+[ "$LANES" -gt 1 ] && export TF_NUM_INTRAOP_THREADS=$THREADS TF_NUM_INTEROP_THREADS=$THREADS
+echo "scripts/grid.sh: $LANES lane(s) of $THREADS thread(s); logs/grid_lane<k>.log"
+pids=()
+for k in $(seq "$LANES"); do
+  lane > "logs/grid_lane$k.log" 2>&1 &
+  pids+=($!)
+done
+failed=0
+for k in "${!pids[@]}"; do
+  wait "${pids[$k]}" || { echo "scripts/grid.sh: lane $((k + 1)) failed, see logs/grid_lane$((k + 1)).log" >&2; failed=1; }
+done
+[ "$failed" = 0 ] || exit 1
+"$PYTHON" -m m2vaal_tf.compare --summarize

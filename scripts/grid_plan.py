@@ -29,6 +29,10 @@ SEEDS = 3
 # M2-VAAL without the adversarial loss trains the same networks with the same steps: M2-VAAL's rate.
 ITERATIONS_PER_SECOND = {("m2vaal", "small"): 13.5, ("m2vaal_noadv", "small"): 13.5, ("vaal", "small"): 9.95,
                          ("tavaal", "small"): 15.9, ("m2vaal", "large"): 4.56}
+# scripts/grid.sh plays the runs in two one-thread lanes on 2 cores, which do this many times the work of
+# one two-thread process (the rates above), by network size, medians of 3 and 2 repetitions:
+#   python bench/lanes.py --reps 3; python bench/lanes.py --reps 2 --iterations 100 --model_size large
+LANE_GAIN = {"small": 1.17, "large": 1.13}
 # Classifier training, labelled images x epochs per second (plain recipe, batch 64, bfloat16): the
 # quickstart's last round, 1,000 images x 15 epochs in 2.5-2.8 s (scripts/precision_parity.py's
 # train_seconds), rounded down; the large model's is an estimate from its ~4x FLOPs, not measured.
@@ -79,7 +83,7 @@ def main():
     print("| protocol | strategy | rounds | VAE/D iterations per run | hours per run (2 cores) | runs done | "
           "hours left (2 cores) | hours left (1 GPU, estimate) |")
     print("|---|---|---|---|---|---|---|---|")
-    total = left = 0.0
+    total = left = left_in_lanes = 0.0
     finished = 0
     for protocol, (*_, strategies) in PROTOCOLS.items():
         for strategy in strategies:
@@ -87,12 +91,14 @@ def main():
             runs_done = sum((protocol, strategy, seed) in done for seed in range(SEEDS))
             remaining = hours * (SEEDS - runs_done)
             total, left, finished = total + hours * SEEDS, left + remaining, finished + runs_done
+            left_in_lanes += remaining / LANE_GAIN[PROTOCOLS[protocol][5]]
             print(f"| {protocol} | {strategy} | {rounds} | {iterations:,} | {hours:.2f} | {runs_done}/{SEEDS} | "
                   f"{remaining:.1f} | {remaining / args.gpu_speedup:.1f} |")
     runs = sum(len(p[-1]) for p in PROTOCOLS.values()) * SEEDS
     print(f"\nThe grid: {runs} runs, {total:.0f} hours on 2 cores ({total / args.gpu_speedup:.0f} on one GPU by "
           f"estimate). Done: {finished} runs. Left: {runs - finished} runs, {left:.0f} hours on 2 cores "
-          f"({left / args.gpu_speedup:.0f} on one GPU).")
+          f"({left / args.gpu_speedup:.0f} on one GPU); about {left_in_lanes:.0f} hours in scripts/grid.sh's two "
+          f"lanes.")
 
 
 if __name__ == "__main__":
