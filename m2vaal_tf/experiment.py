@@ -22,7 +22,6 @@ from m2vaal_tf import atomic, distribute, export, models, oracle, stopping, stra
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.data import Dataset, load_dataset
 from m2vaal_tf.models import precision
-from m2vaal_tf.models.round_state import SECONDS_BEFORE_RESUME
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.played_round import NOTHING, PlayedRound
 from m2vaal_tf.pool import ActivePool
@@ -160,8 +159,7 @@ class Experiment:
                                     dataset.val_images, dataset.val_labels)
             played.history, played.metrics = played.learner.train_round(data, self.config, played.seed,
                                                                         self.progress)
-        # a round resumed from its saved state (models/round_state.py) trained partly in the killed process
-        played.seconds["train"] += played.metrics.pop(SECONDS_BEFORE_RESUME, 0.0)
+        played.seconds["train"] += played.metrics.pop(models.SECONDS_BEFORE_RESUME, 0.0)  # a round resumed inside
 
     def _evaluate(self, played: PlayedRound) -> None:
         dataset = self.dataset
@@ -245,9 +243,7 @@ class Experiment:
 
 def _accuracy(learner, images: np.ndarray, labels: np.ndarray) -> float:
     """Accuracy, or NaN for an empty set (a folder data set without DIR/test)."""
-    if not len(labels):
-        return float("nan")
-    return float(np.mean(learner.predict_proba(images).argmax(axis=1) == labels))
+    return float(np.mean(learner.predict_proba(images).argmax(axis=1) == labels)) if len(labels) else float("nan")
 
 
 def _precision_text(config: ExperimentConfig) -> str:

@@ -3,5 +3,6 @@ the family it needs (`Strategy.model_family`); each learner builds itself and it
 the config (`Learner.from_config`). See `base.py` for the interface and its capabilities."""
 from m2vaal_tf.models import classifier, m2vaal, tavaal, vaal  # noqa: F401 (importing registers them)
 from m2vaal_tf.models.base import DISCRIMINATE, RECONSTRUCT, Learner, RoundData, build, families
+from m2vaal_tf.models.round_state import SECONDS_BEFORE_RESUME
 
-__all__ = ["DISCRIMINATE", "RECONSTRUCT", "Learner", "RoundData", "build", "families"]
+__all__ = ["DISCRIMINATE", "RECONSTRUCT", "SECONDS_BEFORE_RESUME", "Learner", "RoundData", "build", "families"]

@@ -21,11 +21,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf import distribute
-from m2vaal_tf.models import budget, losses, networks, pipelines
+from m2vaal_tf.models import budget, losses, networks, pipelines, round_state
 from m2vaal_tf.models.base import DISCRIMINATE, RECONSTRUCT, Learner
 from m2vaal_tf.models.progress import IterationProgress
-from m2vaal_tf.models.round_state import SECONDS_BEFORE_RESUME, RoundState
 
 # Official VAAL's Adam learning rate for the VAE and D (sinhasam/vaal, solver.py:44-46).
 ADAM_LR_VAE = 5e-4
@@ -220,21 +218,15 @@ class AdversarialLearner(Learner):
         stream = pipelines.generative_batches(
             data.labeled_images, data.labels, labeled_weights, data.unlabeled_images, unlabeled_weights,
             config.vae_batch_size, self.vae_steps + self.disc_steps - 1, seed)
-        state = RoundState.for_round(config, self.family, data, seed, iterations)
-        start, curves, seconds_before = state.restore(self) if state else (0, {}, 0.0)
-        tracker = IterationProgress(iterations, f"{self.family} VAE/D", out=progress, enabled=progress is not None,
-                                    heading=f"{iterations} VAE/D iterations = ({len(data.labels)} labelled + "
-                                            f"{len(data.unlabeled_images)} candidates) x {config.vae_epochs} / "
-                                            f"{config.vae_batch_size}", start=start, curves=curves)
-        if start < iterations:  # the stream is seeded: skipping the iterations done gives the batches ahead
-            distribute.fit(self, stream.skip(start), epochs=1, verbose=0, steps_per_epoch=iterations - start,
-                           callbacks=[tracker] + ([state.keeper(tracker, seconds_before)] if state else []))
-        if state:
-            state.discard()
+        heading = (f"{iterations} VAE/D iterations = ({len(data.labels)} labelled + {len(data.unlabeled_images)} "
+                   f"candidates) x {config.vae_epochs} / {config.vae_batch_size}")
+        tracker, seconds_before = round_state.fit(
+            self, stream, iterations, round_state.RoundState.for_round(config, self.family, data, seed, iterations),
+            lambda start, curves: IterationProgress(iterations, f"{self.family} VAE/D", out=progress, start=start,
+                                                    curves=curves, enabled=progress is not None, heading=heading))
         history.update(tracker.curves)
-        metrics["vae_iterations"] = iterations
-        metrics[SECONDS_BEFORE_RESUME] = seconds_before
-        metrics["reconstruction_loss"] = tracker.curves["reconstruction_loss"][-1]
+        metrics.update({"vae_iterations": iterations, round_state.SECONDS_BEFORE_RESUME: seconds_before,
+                        "reconstruction_loss": tracker.curves["reconstruction_loss"][-1]})
         if labeled_weights.min() == 0 and unlabeled_weights.min() == 0:
             metrics["discriminator_auc"] = budget.roc_auc(
                 self.labeled_probability(data.labeled_images[labeled_weights == 0]),

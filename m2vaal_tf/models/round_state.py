@@ -25,12 +25,26 @@ from typing import Optional
 import keras
 import numpy as np
 
-from m2vaal_tf import atomic
+from m2vaal_tf import atomic, distribute
 
 FILE_NAME = "round_state.npz"
 SAVES_PER_ROUND = 10
 # The metric a resumed round's training reports its earlier seconds in, for the round's timing to add.
 SECONDS_BEFORE_RESUME = "train_seconds_before_resume"
+
+
+def fit(learner, stream, iterations: int, state: Optional["RoundState"], make_tracker) -> tuple:
+    """`iterations` of the seeded `stream` through `distribute.fit`, from where `state` (None: keep
+    nothing) left the round; returns the round's IterationProgress, made by `make_tracker(start,
+    curves)`, and the seconds the round trained before it was resumed."""
+    start, curves, seconds_before = state.restore(learner) if state else (0, {}, 0.0)
+    tracker = make_tracker(start, curves)
+    if start < iterations:  # the stream is seeded: skipping the iterations done gives the batches ahead
+        distribute.fit(learner, stream.skip(start), epochs=1, verbose=0, steps_per_epoch=iterations - start,
+                       callbacks=[tracker] + ([state.keeper(tracker, seconds_before)] if state else []))
+    if state:
+        state.discard()
+    return tracker, seconds_before
 
 
 def _variables(learner) -> list:
