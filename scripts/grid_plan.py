@@ -1,8 +1,9 @@
 """The results grid's compute plan: per protocol and strategy, the rounds, the VAE/D iterations at the
 grid's budget (configs/grid_*.cfg) and the hours they need, from measured rates; with the records
-already in docs/results/runs, how many runs are done and the hours of those left.
+already in docs/results/runs, how many runs are done and the hours of those left (less the rounds
+that the runs under way in logs/grid have finished).
 
-  python scripts/grid_plan.py [--records_dir docs/results/runs] [--gpu_speedup 10]
+  python scripts/grid_plan.py [--records_dir docs/results/runs] [--runs_dir logs/grid] [--gpu_speedup 10]
 
 Hours = VAE/D iterations / the learner's iterations per second + labelled images x epochs / the
 classifier's training rate, per round, summed over the rounds. The rates are bench/train_step.py's
@@ -10,6 +11,7 @@ and a timed quickstart round's on this machine (2-core AMD EPYC, bfloat16), writ
 commands that measured them; a GPU is assumed --gpu_speedup times faster (an estimate, not measured).
 """
 import argparse
+import json
 import os
 import sys
 
@@ -59,10 +61,11 @@ def labelled_counts(initial, budget, maximum):
     return counts
 
 
-def run_hours(protocol, strategy):
+def run_hours(protocol, strategy, from_round=0):
+    """(rounds, VAE/D iterations, hours) of a run's rounds from `from_round` on."""
     from m2vaal_tf.models.budget import vae_iterations
     initial, budget, maximum, epochs, vae_epochs, size, _ = PROTOCOLS[protocol]
-    counts = labelled_counts(initial, budget, maximum)
+    counts = labelled_counts(initial, budget, maximum)[from_round:]
     seconds = sum(n * epochs / CLASSIFIER_IMAGES_PER_SECOND[size] + ROUND_OVERHEAD_SECONDS for n in counts)
     from m2vaal_tf import strategies
     family = strategies.get(strategy).model_family  # the learner the strategy trains
@@ -77,9 +80,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records_dir", default=os.path.join(ROOT, "docs", "results", "runs"))
     parser.add_argument("--gpu_speedup", type=float, default=10.0)
+    parser.add_argument("--runs_dir", default=os.path.join(ROOT, "logs", "grid"),
+                        help="where the grid's unfinished runs are: their finished rounds count as done")
     args = parser.parse_args()
     from m2vaal_tf.reporting import records
     done = {(p, r.curve.strategy, r.curve.seed) for p, runs in records.read_all(args.records_dir).items() for r in runs}
+    started = rounds_played(args.runs_dir, done)
     print("| protocol | strategy | rounds | VAE/D iterations per run | hours per run (2 cores) | runs done | "
           "hours left (2 cores) | hours left (1 GPU, estimate) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -89,7 +95,9 @@ def main():
         for strategy in strategies:
             rounds, iterations, hours = run_hours(protocol, strategy)
             runs_done = sum((protocol, strategy, seed) in done for seed in range(SEEDS))
-            remaining = hours * (SEEDS - runs_done)
+            remaining = hours * (SEEDS - runs_done) - sum(hours - run_hours(protocol, strategy, played)[2]
+                                                         for (p, name, _), played in started.items()
+                                                         if (p, name) == (protocol, strategy))
             total, left, finished = total + hours * SEEDS, left + remaining, finished + runs_done
             left_in_lanes += remaining / LANE_GAIN[PROTOCOLS[protocol][5]]
             print(f"| {protocol} | {strategy} | {rounds} | {iterations:,} | {hours:.2f} | {runs_done}/{SEEDS} | "
@@ -99,6 +107,23 @@ def main():
           f"estimate). Done: {finished} runs. Left: {runs - finished} runs, {left:.0f} hours on 2 cores "
           f"({left / args.gpu_speedup:.0f} on one GPU); about {left_in_lanes:.0f} hours in scripts/grid.sh's two "
           f"lanes.")
+    for (protocol, strategy, seed), played in sorted(started.items()):
+        print(f"In progress: {protocol}_{strategy}_seed{seed}, {played} of {run_hours(protocol, strategy)[0]} rounds "
+              f"played (counted in the hours left; a round under way is not).")
+
+
+def rounds_played(runs_dir, done):
+    """{(protocol, strategy, seed): rounds finished} of the grid's runs under way in `runs_dir`."""
+    from m2vaal_tf.pool import ActivePool
+    started = {}
+    for protocol, (*_, strategies) in PROTOCOLS.items():
+        for strategy in strategies:
+            for seed in range(SEEDS):
+                path = ActivePool.path_in(os.path.join(runs_dir, f"{protocol}_{strategy}_seed{seed}"))
+                if (protocol, strategy, seed) not in done and os.path.exists(path):
+                    with open(path, encoding="utf-8") as f:
+                        started[(protocol, strategy, seed)] = len(json.load(f)["rounds"])
+    return started
 
 
 if __name__ == "__main__":
