@@ -1,7 +1,11 @@
 """Shared fixtures: the real Fashion-MNIST files and small real subsets of them."""
 import gzip
 import os
+import signal
 import struct
+import subprocess
+import sys
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -11,6 +15,23 @@ import pytest  # noqa: E402
 from m2vaal_tf import data  # noqa: E402
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def kill_train_py_when(flags, ready, timeout=240):
+    """Starts `train.py` with `flags` and SIGKILLs it as soon as `ready()` holds, failing if the run
+    ends first: a crash at the worst moment, for the resume tests."""
+    process = subprocess.Popen([sys.executable, "train.py", *flags], cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline and process.poll() is None and not ready():
+            time.sleep(0.02)
+        assert process.poll() is None, "the run ended before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def write_idx(path, array):

@@ -2,10 +2,8 @@
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from m2vaal_tf import experiment
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.pool import ActivePool
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, kill_train_py_when
 
 SMALL = dict(initial_labeled=100, budget=100, max_labeled=400, pool_subsample=1500, epochs=4, batch_size=32)
 
@@ -115,20 +113,7 @@ def test_killed_process_resumes_to_the_same_labeled_set(tmp_path, fashion_subset
              "--initial_labeled=100", "--budget=100", "--max_labeled=500", "--pool_subsample=1500",
              "--epochs=6", "--batch_size=32", f"--logdir={tmp_path}", "--run_name=killed"]
     pool_path = tmp_path / "killed" / "pool.json"
-    process = subprocess.Popen([sys.executable, "train.py", *flags], cwd=PROJECT_ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 240
-        while time.time() < deadline and process.poll() is None:
-            if pool_path.exists() and len(json.loads(pool_path.read_text())["rounds"]) >= 1:
-                break
-            time.sleep(0.05)
-        assert process.poll() is None, "the run ended before it could be killed"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    kill_train_py_when(flags, lambda: pool_path.exists() and len(json.loads(pool_path.read_text())["rounds"]) >= 1)
     killed_at = len(json.loads(pool_path.read_text())["rounds"])
     assert 1 <= killed_at < 5
 

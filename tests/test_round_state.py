@@ -2,10 +2,8 @@
 selection of the same round never interrupted (models/round_state.py)."""
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
@@ -13,7 +11,7 @@ import pytest
 
 from m2vaal_tf import experiment, models
 from m2vaal_tf.config import ExperimentConfig
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, kill_train_py_when
 from m2vaal_tf.models.round_state import FILE_NAME, SECONDS_BEFORE_RESUME, RoundState, _variables
 
 
@@ -102,18 +100,7 @@ def test_process_killed_mid_round_resumes_inside_it_to_the_same_queries(tmp_path
     flags = [f"--dataset=idx:{fashion_subset_dir}", f"--logdir={tmp_path}", "--run_name=killed"]
     flags += [f"--{name}={value}" for name, value in settings.items()]
     run_dir = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, "train.py", *flags], cwd=PROJECT_ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 240
-        while time.time() < deadline and process.poll() is None and not (run_dir / FILE_NAME).exists():
-            time.sleep(0.02)
-        assert process.poll() is None, "the run ended before it could be killed"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    kill_train_py_when(flags, (run_dir / FILE_NAME).exists)
     assert json.loads((run_dir / "pool.json").read_text())["rounds"] == []  # killed inside round 0
 
     resumed = subprocess.run([sys.executable, "train.py", f"--flagfile={run_dir / 'flags.txt'}", "--resume"],
