@@ -13,7 +13,11 @@ The summary goes to `--summary_dir` (default `<logdir>/<protocol>_summary/`):
   learning_curves.png mean ± std bands (needs `pip install -e .[plots]`; skipped without it)
 
 With --records_dir, each finished run's record (pool.json, results.csv, flags.txt) is also copied to
-`<records_dir>/<protocol>/<run>/`, where the repository keeps the grid (docs/results/runs). Then
+`<records_dir>/<protocol>/<run>/`, where the repository keeps the grid (docs/results/runs). With
+--unfinished_dir, an unfinished run's pool.json and flags.txt are copied to
+`<unfinished_dir>/<protocol>/<run>/` after every round (the repository keeps them in
+docs/results/unfinished), and a run missing from --logdir starts from that copy: committed, it lets a
+fresh clone resume the run at its last completed round. Then
 
   python -m m2vaal_tf.compare --summarize [--records_dir=docs/results/runs] [--results_page=docs/RESULTS.md]
 
@@ -40,6 +44,9 @@ def define_flags():
     absl_flags.DEFINE_string("summary_dir", "", "Where the summary goes (default <logdir>/<protocol>_summary).")
     absl_flags.DEFINE_string("records_dir", "", "Also copy each finished run's pool.json, results.csv and flags.txt "
                              "to <records_dir>/<protocol>/<run>/ (the repository keeps them in docs/results/runs).")
+    absl_flags.DEFINE_string("unfinished_dir", "", "Keep each unfinished run's pool.json and flags.txt in "
+                             "<unfinished_dir>/<protocol>/<run>/ after every round, and resume a run missing "
+                             "from --logdir from there (the repository keeps them in docs/results/unfinished).")
     absl_flags.DEFINE_bool("summarize", False, "Run nothing: rebuild --results_page's generated block (and its "
                            "plots) from the records in --records_dir (default docs/results/runs).")
     absl_flags.DEFINE_string("results_page", "docs/RESULTS.md", "The page --summarize rewrites.")
@@ -59,13 +66,17 @@ def grid(base, strategy_names, seeds):
     return [dataclasses.replace(base, strategy=s, seed=seed) for s in strategy_names for seed in seed_values]
 
 
-def run_all(configs, out=print, records_dir=""):
-    """Plays every run of the grid that is not finished yet; keeps the record of each finished one."""
+def run_all(configs, out=print, records_dir="", unfinished_dir=""):
+    """Plays every run of the grid that is not finished yet; keeps the record of each finished one
+    and, with `unfinished_dir`, a resumable copy of each unfinished one after every round."""
     import keras
 
     from m2vaal_tf import experiment
     for number, config in enumerate(configs, start=1):
         label = f"[{number}/{len(configs)}] {config.resolved_run_name}"
+        protocol, name = config.protocol or "compare", config.resolved_run_name
+        if unfinished_dir and records.restore_unfinished(unfinished_dir, protocol, name, config.run_dir):
+            out(f"{label}: restored from {os.path.join(unfinished_dir, protocol, name)}")
         pool_path = ActivePool.path_in(config.run_dir)
         config = dataclasses.replace(config, resume=os.path.exists(pool_path))
         run = experiment.prepare(config)
@@ -74,11 +85,16 @@ def run_all(configs, out=print, records_dir=""):
         else:
             start = time.perf_counter()
             out(f"{label}: {'resuming' if config.resume else 'starting'}")
-            run.run(flags_text=flags.flagfile_text(config), out=lambda line: out(f"  {line}"), progress=sys.stdout)
+            keep = ((lambda: records.keep_unfinished(config.run_dir, unfinished_dir, protocol, name))
+                    if unfinished_dir else (lambda: None))
+            run.run(flags_text=flags.flagfile_text(config), out=lambda line: out(f"  {line}"), progress=sys.stdout,
+                    round_saved=keep)
             out(f"{label}: done in {time.perf_counter() - start:.0f}s")
             keras.backend.clear_session()  # each run builds its own models; free the previous ones
+        if unfinished_dir and run.pool.complete:
+            records.drop_unfinished(unfinished_dir, protocol, name)
         if records_dir:
-            kept = records.keep(config.run_dir, records_dir, config.protocol or "compare", config.resolved_run_name)
+            kept = records.keep(config.run_dir, records_dir, protocol, name)
             out(f"{label}: record in {kept}")
 
 
@@ -103,7 +119,7 @@ def main(argv):
         base = flags.to_config()
         configs = grid(base, FLAGS.strategies, FLAGS.seeds)
         cli.start_tensorflow()
-        run_all(configs, records_dir=FLAGS.records_dir)
+        run_all(configs, records_dir=FLAGS.records_dir, unfinished_dir=FLAGS.unfinished_dir)
         protocol = base.protocol or "compare"
         directory = FLAGS.summary_dir or os.path.join(base.logdir, f"{protocol}_summary")
         written = write_summary(configs, directory, f"Protocol {protocol}: {len(FLAGS.seeds)} seed(s)")

@@ -67,17 +67,21 @@ class Experiment:
         self.stop_rule = stopping.StopRule(config, pool.candidates)
         self._model_described = False
         self.progress: Optional[TextIO] = None
+        self._round_saved: Callable[[], None] = lambda: None
 
     @property
     def pool_path(self) -> str:
         return ActivePool.path_in(self.run_dir)
 
     def run(self, flags_text: Optional[str] = None, out: Callable[[str], None] = print,
-            progress: Optional[TextIO] = None) -> ActivePool:
+            progress: Optional[TextIO] = None, round_saved: Callable[[], None] = lambda: None) -> ActivePool:
         """Plays rounds until the labelling budget or `max_rounds` is reached, or until the oracle
-        answers later; returns the pool. `progress` (e.g. sys.stdout) shows long training phases."""
+        answers later; returns the pool. `progress` (e.g. sys.stdout) shows long training phases;
+        `round_saved` is called whenever a round's labels are in pool.json (compare keeps a copy
+        of unfinished runs there, so that a run outlives its log directory)."""
         config = self.config
         self.progress = progress
+        self._round_saved = round_saved
         os.makedirs(self.run_dir, exist_ok=True)
         if flags_text is not None:
             atomic.write_text(os.path.join(self.run_dir, "flags.txt"), flags_text)
@@ -218,6 +222,7 @@ class Experiment:
         record = pool.answer(labels, extra)
         pool.save(self.pool_path)
         results.write_csv(pool.rounds, os.path.join(self.run_dir, "results.csv"))
+        self._round_saved()
         if len(selected):
             summaries.round_scalars(record.labeled, {f"selection/{k.removeprefix('selected_')}": v
                                                      for k, v in extra.items()})

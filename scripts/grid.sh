@@ -13,6 +13,8 @@
 # TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 on 2 cores, as here.
 # Resumable: a finished run is skipped and an interrupted one resumed (inside its round, for the
 # generative learners), so run it again to go on. Each lane logs to logs/grid_lane<k>.log.
+# An unfinished run's pool.json and flags.txt are also kept in docs/results/unfinished/ after every
+# round: commit them, and a fresh clone without logs/grid resumes the run at its last completed round.
 # Each finished run's pool.json, results.csv and flags.txt are copied to docs/results/runs/<protocol>/
 # (commit them with docs/RESULTS.md rebuilt by `python -m m2vaal_tf.compare --summarize`: a test checks
 # that the page and the records agree); the last command rebuilds the page when the grid is done.
@@ -47,8 +49,8 @@ lane() {
     run="${protocol^^}_${strategy}_seed$seed"
     [ -e "docs/results/runs/${protocol^^}/$run/results.csv" ] && continue
     mkdir "$CLAIMS/$run" 2>/dev/null || continue
-    "$PYTHON" -m m2vaal_tf.compare --records_dir=docs/results/runs --flagfile="configs/grid_$protocol.cfg" \
-      --seeds="$seed" --strategies="$strategy"
+    "$PYTHON" -m m2vaal_tf.compare --records_dir=docs/results/runs --unfinished_dir=docs/results/unfinished \
+      --flagfile="configs/grid_$protocol.cfg" --seeds="$seed" --strategies="$strategy"
   done
 }
 

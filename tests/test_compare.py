@@ -1,9 +1,12 @@
 """The comparison runner: a resumable grid of real runs and the summary computed from them."""
 import csv
 import importlib.util
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -84,6 +87,43 @@ def test_grid_runs_summarises_and_skips_finished_runs(tmp_path, fashion_subset_d
     again = compare(*flags)
     assert again.returncode == 0 and again.stdout.count("finished before, skipped") == 4
     assert (summary / "summary.md").read_text() == table
+
+
+def _selected_per_round(pool_path):
+    with open(pool_path) as f:
+        return [r["selected"] for r in json.load(f)["rounds"]]
+
+
+def test_an_unfinished_run_resumes_on_a_fresh_log_directory_from_its_kept_copy(tmp_path, fashion_subset_dir):
+    """The grid's runs outlast a session, and a session may start on a fresh clone: the copy kept
+    in --unfinished_dir after every round must resume the run where it was, selecting what an
+    uninterrupted run selects, and disappear when the run finishes."""
+    unfinished = tmp_path / "unfinished"
+    flags = [f"--dataset=idx:{fashion_subset_dir}", "--validation_size=500", "--protocol=T", "--initial_labeled=60",
+             "--budget=40", "--max_labeled=300", "--pool_subsample=600", "--epochs=1", "--batch_size=32",
+             "--projector_every=0", "--strategies=margin", "--seeds=0"]
+    kept = unfinished / "T" / "T_margin_seed0" / "pool.json"
+    killed = subprocess.Popen([sys.executable, "-m", "m2vaal_tf.compare", *flags, f"--logdir={tmp_path / 'first'}",
+                               f"--unfinished_dir={unfinished}"], cwd=PROJECT_ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (kept.exists() and _selected_per_round(kept)) and killed.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    rounds_kept = _selected_per_round(kept)
+    assert 1 <= len(rounds_kept) < 7, "the run was to be killed after its first round and before its last"
+
+    resumed = compare(*flags, f"--logdir={tmp_path / 'fresh'}", f"--unfinished_dir={unfinished}")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "T_margin_seed0: restored from" in resumed.stdout and "resuming at round" in resumed.stdout
+    assert not (unfinished / "T").exists()  # finished: nothing left to resume
+
+    uninterrupted = compare(*flags, f"--logdir={tmp_path / 'whole'}")
+    assert uninterrupted.returncode == 0, uninterrupted.stderr[-2000:]
+    whole = _selected_per_round(tmp_path / "whole" / "T_margin_seed0" / "pool.json")
+    assert len(whole) == 7 and whole[:len(rounds_kept)] == rounds_kept
+    assert _selected_per_round(tmp_path / "fresh" / "T_margin_seed0" / "pool.json") == whole
 
 
 def test_grid_refuses_a_run_name_and_unknown_strategies(tmp_path):

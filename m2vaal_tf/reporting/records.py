@@ -4,6 +4,8 @@ A record is `<records_dir>/<protocol>/<run name>/` holding the run's `pool.json`
 labels, metrics and seconds: the run's single source of truth), `results.csv` (the same, one line
 per round) and `flags.txt` (how it was made). TensorBoard files stay in the log directory. Every
 table of docs/RESULTS.md's grid sections is computed from records alone (`grid_page.py`).
+An unfinished run keeps `pool.json` and `flags.txt` in a separate tree (docs/results/unfinished)
+after every round, which no table reads: it is what a fresh clone resumes the run from.
 """
 import dataclasses
 import json
@@ -14,19 +16,54 @@ from m2vaal_tf import atomic
 from m2vaal_tf.reporting import curves
 
 RECORD_FILES = ("pool.json", "results.csv", "flags.txt")
+UNFINISHED_FILES = ("pool.json", "flags.txt")  # enough to resume: results.csv is derived from pool.json
 
 
 def keep(run_dir: str, records_dir: str, protocol: str, run_name: str) -> str:
-    """Copies a finished run's record files into `records_dir/protocol/run_name/` (each file
-    atomically, so an interrupted copy leaves whole files) and returns that directory."""
+    """Copies a finished run's record files into `records_dir/protocol/run_name/` and returns that directory."""
     target = os.path.join(records_dir, protocol, run_name)
-    os.makedirs(target, exist_ok=True)
-    for name in RECORD_FILES:
-        source = os.path.join(run_dir, name)
+    _copy(RECORD_FILES, run_dir, target)
+    return target
+
+
+def keep_unfinished(run_dir: str, unfinished_dir: str, protocol: str, run_name: str) -> None:
+    """Copies an unfinished run's pool.json and flags.txt into `unfinished_dir/protocol/run_name/`.
+
+    Why: a run of the grid takes longer than a working session, and a session may start on a
+    fresh clone without the log directory; committed, this copy lets the run resume at its last
+    completed round instead of round 0 (every round is seeded from (seed, round), so the resumed
+    run selects what the uninterrupted one would)."""
+    _copy(UNFINISHED_FILES, run_dir, os.path.join(unfinished_dir, protocol, run_name))
+
+
+def restore_unfinished(unfinished_dir: str, protocol: str, run_name: str, run_dir: str) -> bool:
+    """Puts a kept unfinished run back into `run_dir` when that holds no run; True if it did."""
+    source = os.path.join(unfinished_dir, protocol, run_name)
+    if os.path.exists(os.path.join(run_dir, "pool.json")) or not os.path.exists(os.path.join(source, "pool.json")):
+        return False
+    _copy(UNFINISHED_FILES, source, run_dir)
+    return True
+
+
+def drop_unfinished(unfinished_dir: str, protocol: str, run_name: str) -> None:
+    """Removes the unfinished copy of a run that has finished (its record replaces it)."""
+    target = os.path.join(unfinished_dir, protocol, run_name)
+    for name in UNFINISHED_FILES:
+        if os.path.exists(os.path.join(target, name)):
+            os.remove(os.path.join(target, name))
+    for directory in (target, os.path.dirname(target)):
+        if os.path.isdir(directory) and not os.listdir(directory):
+            os.rmdir(directory)
+
+
+def _copy(names, source_dir: str, target_dir: str) -> None:
+    """Each file atomically, so an interrupted copy leaves whole files."""
+    os.makedirs(target_dir, exist_ok=True)
+    for name in names:
+        source = os.path.join(source_dir, name)
         if os.path.exists(source):
             with open(source, "rb") as f:
-                atomic.write_bytes(os.path.join(target, name), f.read())
-    return target
+                atomic.write_bytes(os.path.join(target_dir, name), f.read())
 
 
 @dataclasses.dataclass(frozen=True)
