@@ -29,7 +29,6 @@ from m2vaal_tf.reporting import diagnostics, results
 from m2vaal_tf.reporting.summaries import RunSummaries
 
 
-
 def prepare(config: ExperimentConfig, dataset: Optional[Dataset] = None) -> "Experiment":
     """Loads the data and checks the config against it and against the run directory; writes nothing."""
     if dataset is None:
@@ -56,9 +55,7 @@ def prepare(config: ExperimentConfig, dataset: Optional[Dataset] = None) -> "Exp
 
 class Experiment:
     def __init__(self, config: ExperimentConfig, dataset: Dataset, pool: ActivePool):
-        self.config = config
-        self.dataset = dataset
-        self.pool = pool
+        self.config, self.dataset, self.pool = config, dataset, pool
         self.strategy = strategies.create(config)
         self.distribution = distribute.make_strategy(config.distribute)
         self.run_dir = (config.run_dir if distribute.is_chief(config.distribute)
@@ -67,7 +64,7 @@ class Experiment:
         self.stop_rule = stopping.StopRule(config, pool.candidates)
         self._model_described = False
         self.progress: Optional[TextIO] = None
-        self._round_saved: Callable[[], None] = lambda: None
+        self.round_saved: Callable[[], None] = lambda: None
 
     @property
     def pool_path(self) -> str:
@@ -77,11 +74,9 @@ class Experiment:
             progress: Optional[TextIO] = None, round_saved: Callable[[], None] = lambda: None) -> ActivePool:
         """Plays rounds until the labelling budget or `max_rounds` is reached, or until the oracle
         answers later; returns the pool. `progress` (e.g. sys.stdout) shows long training phases;
-        `round_saved` is called whenever a round's labels are in pool.json (compare keeps a copy
-        of unfinished runs there, so that a run outlives its log directory)."""
+        `round_saved` runs whenever a round's labels are in pool.json (compare copies it then)."""
         config = self.config
-        self.progress = progress
-        self._round_saved = round_saved
+        self.progress, self.round_saved = progress, round_saved
         os.makedirs(self.run_dir, exist_ok=True)
         if flags_text is not None:
             atomic.write_text(os.path.join(self.run_dir, "flags.txt"), flags_text)
@@ -222,7 +217,7 @@ class Experiment:
         record = pool.answer(labels, extra)
         pool.save(self.pool_path)
         results.write_csv(pool.rounds, os.path.join(self.run_dir, "results.csv"))
-        self._round_saved()
+        self.round_saved()
         if len(selected):
             summaries.round_scalars(record.labeled, {f"selection/{k.removeprefix('selected_')}": v
                                                      for k, v in extra.items()})
