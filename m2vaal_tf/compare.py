@@ -91,11 +91,11 @@ def run_all(configs, out=print, records_dir="", unfinished_dir=""):
                     round_saved=keep)
             out(f"{label}: done in {time.perf_counter() - start:.0f}s")
             keras.backend.clear_session()  # each run builds its own models; free the previous ones
-        if unfinished_dir and run.pool.complete:
-            records.drop_unfinished(unfinished_dir, protocol, name)
         if records_dir:
             kept = records.keep(config.run_dir, records_dir, protocol, name)
             out(f"{label}: record in {kept}")
+        if unfinished_dir and run.pool.complete:  # after the record: a kill in between loses neither
+            records.drop_unfinished(unfinished_dir, protocol, name)
 
 
 def write_summary(configs, directory: str, title: str) -> list:

@@ -10,6 +10,7 @@ after every round, which no table reads: it is what a fresh clone resumes the ru
 import dataclasses
 import json
 import os
+import shutil
 from typing import Dict, List
 
 from m2vaal_tf import atomic
@@ -46,14 +47,12 @@ def restore_unfinished(unfinished_dir: str, protocol: str, run_name: str, run_di
 
 
 def drop_unfinished(unfinished_dir: str, protocol: str, run_name: str) -> None:
-    """Removes the unfinished copy of a run that has finished (its record replaces it)."""
+    """Removes the unfinished copy of a run that has finished (its record replaces it): the whole
+    directory, which may also hold the temporary file of a copy killed half-way."""
     target = os.path.join(unfinished_dir, protocol, run_name)
-    for name in UNFINISHED_FILES:
-        if os.path.exists(os.path.join(target, name)):
-            os.remove(os.path.join(target, name))
-    for directory in (target, os.path.dirname(target)):
-        if os.path.isdir(directory) and not os.listdir(directory):
-            os.rmdir(directory)
+    shutil.rmtree(target, ignore_errors=True)
+    if os.path.isdir(os.path.dirname(target)) and not os.listdir(os.path.dirname(target)):
+        os.rmdir(os.path.dirname(target))
 
 
 def _copy(names, source_dir: str, target_dir: str) -> None:
