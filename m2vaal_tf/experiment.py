@@ -187,7 +187,8 @@ class Experiment:
     def _keep_query(self, played: PlayedRound, out: Callable[[str], None]):
         """Saves the round's query as pending before anybody is asked, and prints the round's line."""
         query = self.pool.ask(len(played.labeled), self.strategy.name, played.metrics, played.seconds,
-                              played.selected, played.predicted, played.stop_predictions)
+                              played.selected, played.predicted, precision.resolve(self.config.precision),
+                              played.stop_predictions)
         self.pool.save(self.pool_path)
         kappa = played.metrics.get("stop_kappa")
         out(f"round {played.index}: labeled={len(played.labeled)} "

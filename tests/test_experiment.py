@@ -10,6 +10,7 @@ import pytest
 
 from m2vaal_tf import experiment
 from m2vaal_tf.config import ExperimentConfig
+from m2vaal_tf.models import precision
 from m2vaal_tf.pool import ActivePool
 from conftest import PROJECT_ROOT, kill_train_py_when
 
@@ -39,6 +40,8 @@ def test_end_to_end_learns_and_logs_every_round(reference_run):
     assert min(accuracies) > 0.4, accuracies  # 10 classes: chance is 0.1
     assert accuracies[-1] > accuracies[0], accuracies
     assert all(float(r["train_seconds"]) > 0 for r in rows)
+    # Each round keeps the precision it computed in: `auto` resolves per machine.
+    assert {r["precision"] for r in rows} == {r.precision for r in pool.rounds} == {precision.resolve("auto")}
     assert len([line for line in lines if line.startswith("round ")]) == 4
     # The oracle's labels are recorded with the indices and match the ground truth here.
     assert len(set(pool.labeled_indices.tolist())) == 400

@@ -85,6 +85,20 @@ def test_a_state_of_another_round_is_not_used(tmp_path, fashion_subset):
     assert RoundState.for_round(config, "m2vaal", other, 7, 35).restore(learner)[0] == 30
 
 
+def test_a_state_of_another_precision_is_not_used(tmp_path, fashion_subset):
+    """A run moved to a machine where `auto` resolves otherwise redoes the round in one precision,
+    the one its record will name."""
+    configs = {name: ExperimentConfig(strategy="m2vaal", precision=name, logdir=str(tmp_path), run_name="run")
+               for name in ("float32", "mixed_bfloat16")}
+    os.makedirs(configs["float32"].run_dir)
+    data = round_data(fashion_subset)
+    keras.utils.set_random_seed(7)
+    learner = models.build("m2vaal", configs["float32"], (28, 28, 1), 10, round_index=1)
+    RoundState.for_round(configs["mixed_bfloat16"], "m2vaal", data, 7, 35).save(learner, 30, {}, 100.0)
+    assert RoundState.for_round(configs["float32"], "m2vaal", data, 7, 35).restore(learner) == (0, {}, 0.0)
+    assert RoundState.for_round(configs["mixed_bfloat16"], "m2vaal", data, 7, 35).restore(learner)[0] == 30
+
+
 def test_no_state_is_kept_under_multi_worker():
     """Every worker would have to resume from one state, and only the chief's files outlive a run."""
     config = ExperimentConfig(distribute="multi_worker")

@@ -10,8 +10,11 @@ optimizers, the iteration reached, the loss curve so far and the seconds spent. 
 stream is seeded, so the resumed round skips the iterations done and goes on with the very batches
 it would have read: it ends with the weights of a round never interrupted (tested).
 
-The state belongs to one round of one run: a key of the learner's family, the round's seed and
-iteration count and a digest of its images and labels must match, or the state is not used. It is
+The state belongs to one round of one run: a key of the learner's family, the round's seed,
+iteration count and precision and a digest of its images and labels must match, or the state is not
+used. With the precision in the key every round computes in one precision, the one pool.json
+records for it (a run moved to a machine where `--precision=auto` resolves otherwise redoes its
+unfinished round). It is
 written atomically and removed when the round's training ends. Under --distribute=multi_worker
 nothing is kept: every worker would have to resume from the same state, and only the chief's files
 outlive the run.
@@ -26,6 +29,7 @@ import keras
 import numpy as np
 
 from m2vaal_tf import atomic, distribute
+from m2vaal_tf.models import precision
 
 FILE_NAME = "round_state.npz"
 SAVES_PER_ROUND = 10
@@ -65,7 +69,8 @@ class RoundState:
         digest = hashlib.sha256()
         for array in (data.labeled_images, data.labels, data.unlabeled_images):
             digest.update(np.ascontiguousarray(array).tobytes())
-        return cls(os.path.join(config.run_dir, FILE_NAME), f"{family}:{seed}:{iterations}:{digest.hexdigest()}")
+        return cls(os.path.join(config.run_dir, FILE_NAME),
+                   f"{family}:{seed}:{iterations}:{precision.resolve(config.precision)}:{digest.hexdigest()}")
 
     def restore(self, learner) -> tuple:
         """(iteration reached, curves so far, seconds spent) from this round's saved state, its

@@ -10,7 +10,7 @@ PHASES = ("train", "evaluate", "select")
 def write_csv(rounds, path: str) -> None:
     metric_names = sorted({k for r in rounds for k in r.metrics} - {"test_accuracy", "validation_accuracy"})
     header = (["round", "labeled", "test_accuracy", "validation_accuracy"] + metric_names
-              + [f"{phase}_seconds" for phase in PHASES] + ["selected"])
+              + [f"{phase}_seconds" for phase in PHASES] + ["selected", "precision"])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -18,7 +18,7 @@ def write_csv(rounds, path: str) -> None:
         writer.writerow(
             [r.round, r.labeled, _fmt(r.metrics.get("test_accuracy")), _fmt(r.metrics.get("validation_accuracy"))]
             + [_fmt(r.metrics.get(name)) for name in metric_names]
-            + [r.seconds.get(phase, "") for phase in PHASES] + [len(r.selected)])
+            + [r.seconds.get(phase, "") for phase in PHASES] + [len(r.selected), r.precision])
     atomic.write_text(path, out.getvalue())
 
 
