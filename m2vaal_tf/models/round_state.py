@@ -14,10 +14,9 @@ The state belongs to one round of one run: a key of the learner's family, the ro
 iteration count and precision and a digest of its images and labels must match, or the state is not
 used. With the precision in the key every round computes in one precision, the one pool.json
 records for it (a run moved to a machine where `--precision=auto` resolves otherwise redoes its
-unfinished round). It is
-written atomically and removed when the round's training ends. Under --distribute=multi_worker
-nothing is kept: every worker would have to resume from the same state, and only the chief's files
-outlive the run.
+unfinished round). It is written atomically and removed when the round's training ends. Under
+--distribute=multi_worker nothing is kept: every worker would have to resume from the same state,
+and only the chief's files outlive the run.
 """
 import hashlib
 import io
