@@ -21,7 +21,7 @@ setup(
         "absl-py~=2.1",
         "numpy>=1.26,<2.5",
     ],
-    extras_require={"test": ["pytest>=8"], "plots": ["matplotlib>=3.8"]},
+    extras_require={"test": ["pytest>=8", "pytest-xdist>=3.5"], "plots": ["matplotlib>=3.8"]},
     entry_points={"console_scripts": [
         "m2vaal-train = m2vaal_tf.train:run",
         "m2vaal-compare = m2vaal_tf.compare:run",

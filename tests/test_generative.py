@@ -356,7 +356,7 @@ def test_mirrored_run_from_the_command_line(tmp_path, fashion_subset_dir):
     result = subprocess.run(
         [sys.executable, str(launcher), "train.py", f"--dataset=idx:{fashion_subset_dir}", "--validation_size=500",
          "--strategy=m2vaal", "--distribute=mirrored", "--initial_labeled=64", "--budget=32", "--max_labeled=96",
-         "--pool_subsample=500", "--epochs=2", "--batch_size=32", "--vae_epochs=1", "--vae_batch_size=32",
+         "--pool_subsample=200", "--epochs=2", "--batch_size=32", "--vae_epochs=1", "--vae_batch_size=32",
          f"--logdir={tmp_path}", "--run_name=mirrored"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -378,7 +378,7 @@ def test_multi_worker_round_on_localhost(tmp_path, fashion_subset_dir):
     workers = [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]
     args = [sys.executable, "train.py", f"--dataset=idx:{fashion_subset_dir}", "--validation_size=500",
             "--strategy=m2vaal", "--distribute=multi_worker", "--initial_labeled=64", "--budget=32",
-            "--max_labeled=96", "--pool_subsample=500", "--epochs=2", "--batch_size=32", "--vae_epochs=1",
+            "--max_labeled=96", "--pool_subsample=200", "--epochs=2", "--batch_size=32", "--vae_epochs=1",
             "--vae_batch_size=32", f"--logdir={tmp_path}", "--run_name=multi"]
     processes = []
     for index in range(2):

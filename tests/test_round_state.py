@@ -109,7 +109,7 @@ def test_process_killed_mid_round_resumes_inside_it_to_the_same_queries(tmp_path
     """SIGKILL a real M2-VAAL `train.py` run once its first round's state is on disk, resume it from
     its flags.txt: it goes on from that iteration and queries what an uninterrupted run queries."""
     settings = dict(validation_size=500, strategy="m2vaal", initial_labeled=100, budget=50, max_labeled=150,
-                    max_rounds=1, pool_subsample=700, epochs=2, batch_size=32, vae_epochs=4, vae_batch_size=32,
+                    max_rounds=1, pool_subsample=400, epochs=2, batch_size=32, vae_epochs=2, vae_batch_size=32,
                     projector_every=0)
     flags = [f"--dataset=idx:{fashion_subset_dir}", f"--logdir={tmp_path}", "--run_name=killed"]
     flags += [f"--{name}={value}" for name, value in settings.items()]

@@ -24,8 +24,8 @@ from m2vaal_tf.reporting import image_grid, projector, summaries
 from m2vaal_tf.config import ExperimentConfig
 
 ROUNDS = 3
-SETTINGS = dict(strategy="m2vaal", initial_labeled=60, budget=40, max_labeled=140, pool_subsample=600,
-                epochs=2, batch_size=32, vae_epochs=2, vae_batch_size=32, projector_samples=250)
+SETTINGS = dict(strategy="m2vaal", initial_labeled=60, budget=40, max_labeled=140, pool_subsample=300,
+                epochs=2, batch_size=32, vae_epochs=2, vae_batch_size=32, projector_samples=150)
 
 
 @pytest.fixture(scope="module")
