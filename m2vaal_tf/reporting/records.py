@@ -84,13 +84,18 @@ def read_all(records_dir: str) -> Dict[str, List[Record]]:
             continue
         for run_name in sorted(os.listdir(protocol_dir)):
             run_dir = os.path.join(protocol_dir, run_name)
-            if not os.path.exists(os.path.join(run_dir, "pool.json")):
-                continue
-            with open(os.path.join(run_dir, "pool.json"), encoding="utf-8") as f:
-                state = json.load(f)
-            settings = state["settings"]
-            curve = curves.read_curve(run_dir, settings["strategy"], int(settings["seed"]))
-            by_protocol.setdefault(protocol, []).append(
-                Record(protocol, run_name, curve, [r["metrics"] for r in state["rounds"]]))
+            if os.path.exists(os.path.join(run_dir, "pool.json")):
+                by_protocol.setdefault(protocol, []).append(read_run(run_dir, protocol))
     return by_protocol
+
+
+def read_run(run_dir: str, protocol: str) -> Record:
+    """One run's record, from its `pool.json`: a committed record or a run still under way in its
+    log directory, which lets a run be read against the records before it finishes."""
+    with open(os.path.join(run_dir, "pool.json"), encoding="utf-8") as f:
+        state = json.load(f)
+    settings = state["settings"]
+    curve = curves.read_curve(run_dir, settings["strategy"], int(settings["seed"]))
+    return Record(protocol, os.path.basename(os.path.normpath(run_dir)), curve,
+                  [r["metrics"] for r in state["rounds"]])
 
