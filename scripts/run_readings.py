@@ -48,11 +48,11 @@ def split_by_accuracy(run: records.Record, threshold: float) -> list:
         picked = [m for m, keep in zip(run.round_metrics, rounds) if keep]
         d_auc = np.array([m["discriminator_auc"] for m in picked if "discriminator_auc" in m])
         wrong = np.array([m["selected_misclassified"] for m in picked if "selected_misclassified" in m])
-        text = f"  accuracy {name}: {len(picked)} rounds"
+        text = f"  accuracy {name}: {len(picked)} round{'s' * (len(picked) != 1)}"
         if len(d_auc):
             text += f"; D AUC mean {d_auc.mean():.2f} ({d_auc.min():.2f}-{d_auc.max():.2f})"
         if len(wrong):
-            text += f"; queries misclassified {wrong.mean():.0%} (mean of {len(wrong)} batches)"
+            text += f"; queries misclassified {wrong.mean():.0%} (mean of {len(wrong)} batch{'es' * (len(wrong) != 1)})"
         lines.append(text)
     return lines
 
