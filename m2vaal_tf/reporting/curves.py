@@ -39,7 +39,11 @@ class Curve:
 
 def read_curve(run_dir: str, strategy: str, seed: int) -> Curve:
     with open(os.path.join(run_dir, "pool.json"), encoding="utf-8") as f:
-        state = json.load(f)
+        return curve_from_state(json.load(f), strategy, seed)
+
+
+def curve_from_state(state: dict, strategy: str, seed: int) -> Curve:
+    """The curve of a pool.json already read: a record's reader also wants its per-round metrics."""
     rounds = state["rounds"]
     return Curve(strategy=strategy, seed=seed,
                  labeled=np.array([r["labeled"] for r in rounds]),

@@ -95,7 +95,7 @@ def read_run(run_dir: str, protocol: str) -> Record:
     with open(os.path.join(run_dir, "pool.json"), encoding="utf-8") as f:
         state = json.load(f)
     settings = state["settings"]
-    curve = curves.read_curve(run_dir, settings["strategy"], int(settings["seed"]))
+    curve = curves.curve_from_state(state, settings["strategy"], int(settings["seed"]))
     return Record(protocol, os.path.basename(os.path.normpath(run_dir)), curve,
                   [r["metrics"] for r in state["rounds"]])
 
