@@ -20,7 +20,7 @@ def learning_curves(summaries: Sequence, path: str, title: str) -> Optional[str]
     except ImportError:
         return None
     import io
-    figure, axis = plt.subplots(figsize=(7, 4.5), dpi=120)
+    figure, axis = plt.subplots(figsize=(8.5, 4.5), dpi=120)
     for s in summaries:
         line, = axis.plot(s.labeled, s.mean, marker="o", markersize=3, label=f"{s.strategy} ({s.auc_mean:.3f})")
         axis.fill_between(s.labeled, s.mean - s.std, s.mean + s.std, color=line.get_color(), alpha=0.15)
@@ -28,7 +28,8 @@ def learning_curves(summaries: Sequence, path: str, title: str) -> Optional[str]
     axis.set_ylabel("test accuracy (mean ± std over seeds)")
     axis.set_title(title)
     axis.grid(alpha=0.3)
-    axis.legend(title="strategy (AUC)", fontsize=8)
+    # Outside the axes: with nine strategies, a legend inside covers the curves that lag the others.
+    axis.legend(title="strategy (AUC)", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
