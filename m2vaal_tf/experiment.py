@@ -188,7 +188,7 @@ class Experiment:
         """Saves the round's query as pending before anybody is asked, and prints the round's line."""
         query = self.pool.ask(len(played.labeled), self.strategy.name, played.metrics, played.seconds,
                               played.selected, played.predicted, precision.resolve(self.config.precision),
-                              played.stop_predictions)
+                              precision.kernels(), played.stop_predictions)
         self.pool.save(self.pool_path)
         kappa = played.metrics.get("stop_kappa")
         out(f"round {played.index}: labeled={len(played.labeled)} "
@@ -239,17 +239,13 @@ class Experiment:
                 parts.append(f"{layer.name} {layer.count_params():,}")
             seen |= weights
         out(f"model {learner.name}: " + ", ".join(parts)
-            + f" parameters; {self.distribution.num_replicas_in_sync} replica(s); {_precision_text(self.config)}")
+            + f" parameters; {self.distribution.num_replicas_in_sync} replica(s); "
+            + precision.describe(self.config.precision))
 
 
 def _accuracy(learner, images: np.ndarray, labels: np.ndarray) -> float:
     """Accuracy, or NaN for an empty set (a folder data set without DIR/test)."""
     return float(np.mean(learner.predict_proba(images).argmax(axis=1) == labels)) if len(labels) else float("nan")
-
-
-def _precision_text(config: ExperimentConfig) -> str:
-    reason = precision.native_bfloat16() if config.precision == "auto" else ""
-    return f"precision {precision.resolve(config.precision)}" + (f" (auto: {reason})" if reason else "")
 
 
 def _accuracy_text(value: float) -> str:

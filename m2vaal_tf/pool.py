@@ -54,6 +54,9 @@ class _PlayedRound:
     # resolves per machine, and a run resumed on another machine may change it between rounds.
     # Records made before it was kept (before 2026-12-01) have "".
     precision: str
+    # The hardware path the arithmetic took (`precision.kernels()`, e.g. "cpu amx_bf16"): CPUs with
+    # and without AMX give different numbers from the same seed. Older records have "".
+    kernels: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,26 +130,28 @@ class ActivePool:
     # -- changes ----------------------------------------------------------------------------
 
     def ask(self, labeled: int, strategy: str, metrics: Dict[str, float], seconds: Dict[str, float],
-            selected, predicted, precision: str, stop_predictions: Sequence[int] = ()) -> PendingQuery:
+            selected, predicted, precision: str, kernels: str,
+            stop_predictions: Sequence[int] = ()) -> PendingQuery:
         """Records the round's query as pending; `answer` completes the round."""
         self._check_selection([int(i) for i in selected])
         self.stop_predictions = [int(c) for c in stop_predictions]
         self.pending = PendingQuery(
             round=self.next_round, labeled=labeled, strategy=strategy,
             metrics={k: float(v) for k, v in metrics.items()}, seconds={k: float(v) for k, v in seconds.items()},
-            selected=[int(i) for i in selected], predicted=[int(c) for c in predicted], precision=precision)
+            selected=[int(i) for i in selected], predicted=[int(c) for c in predicted], precision=precision,
+            kernels=kernels)
         return self.pending
 
     def answer(self, labels, extra_metrics: Dict[str, float]) -> RoundRecord:
         """Completes the pending round with the oracle's labels."""
         query = self.pending
         record = self.record_round(query.labeled, query.strategy, {**query.metrics, **extra_metrics},
-                                   query.seconds, query.selected, labels, query.precision)
+                                   query.seconds, query.selected, labels, query.precision, query.kernels)
         self.pending = None
         return record
 
     def record_round(self, labeled: int, strategy: str, metrics: Dict[str, float],
-                     seconds: Dict[str, float], selected, labels, precision: str) -> RoundRecord:
+                     seconds: Dict[str, float], selected, labels, precision: str, kernels: str) -> RoundRecord:
         selected = [int(i) for i in selected]
         labels = [int(y) for y in labels]
         if len(selected) != len(labels):
@@ -156,7 +161,7 @@ class ActivePool:
             round=self.next_round, labeled=labeled, strategy=strategy,
             metrics={k: float(v) for k, v in metrics.items()},
             seconds={k: round(float(v), 3) for k, v in seconds.items()},
-            selected=selected, labels=labels, precision=precision,
+            selected=selected, labels=labels, precision=precision, kernels=kernels,
             finished_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
         self.rounds.append(record)
         return record
@@ -194,8 +199,8 @@ class ActivePool:
                 raise DataError(f"{path}: format version {state.get('format_version')} is not "
                                 f"{FORMAT_VERSION}")
             pool = cls(state["settings"], state["initial"]["indices"], state["initial"]["labels"],
-                       state["candidates"], [RoundRecord(**_with_precision(r)) for r in state["rounds"]],
-                       PendingQuery(**_with_precision(state["pending"])) if state.get("pending") else None,
+                       state["candidates"], [RoundRecord(**_with_provenance(r)) for r in state["rounds"]],
+                       PendingQuery(**_with_provenance(state["pending"])) if state.get("pending") else None,
                        state.get("stop_predictions", ()))
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise DataError(f"{path}: cannot read the saved pool ({e})") from e
@@ -212,6 +217,7 @@ class ActivePool:
         return os.path.join(run_dir, "pool.json")
 
 
-def _with_precision(saved_round: dict) -> dict:
-    """A saved round with its precision, "" (not recorded) in pools saved before rounds kept it."""
-    return {"precision": "", **saved_round}
+def _with_provenance(saved_round: dict) -> dict:
+    """A saved round with its precision and kernels, "" (not recorded) in pools saved before rounds
+    kept them."""
+    return {"precision": "", "kernels": "", **saved_round}

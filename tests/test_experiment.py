@@ -42,6 +42,9 @@ def test_end_to_end_learns_and_logs_every_round(reference_run):
     assert all(float(r["train_seconds"]) > 0 for r in rows)
     # Each round keeps the precision it computed in: `auto` resolves per machine.
     assert {r["precision"] for r in rows} == {r.precision for r in pool.rounds} == {precision.resolve("auto")}
+    # ... and the hardware path it took: CPUs with and without AMX give different numbers.
+    assert {r.kernels for r in pool.rounds} == {precision.kernels()} and precision.kernels().startswith("cpu ")
+    assert any(line.startswith("model ") and f"; kernels {precision.kernels()}" in line for line in lines)
     assert len([line for line in lines if line.startswith("round ")]) == 4
     # The oracle's labels are recorded with the indices and match the ground truth here.
     assert len(set(pool.labeled_indices.tolist())) == 400

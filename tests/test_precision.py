@@ -21,6 +21,30 @@ def test_auto_picks_bfloat16_only_where_the_cpu_computes_it(monkeypatch, flags, 
     assert precision.resolve("float32") == "float32" and precision.resolve("mixed_bfloat16") == "mixed_bfloat16"
 
 
+@pytest.mark.parametrize("flags, cap, expected", [
+    ({"amx_bf16", "avx512_bf16", "avx512f", "avx2"}, None, "cpu amx_bf16"),
+    ({"amx_bf16", "avx512_bf16", "avx512f", "avx2"}, "AVX512_CORE_BF16", "cpu amx_bf16 (ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16)"),
+    ({"avx512_bf16", "avx512f", "avx2"}, None, "cpu avx512_bf16"),
+    ({"avx2", "sse4_2"}, None, "cpu avx2"),
+    (set(), None, "cpu other")])
+def test_kernels_name_the_widest_cpu_path_and_its_cap(monkeypatch, flags, cap, expected):
+    """Rounds record it: the same seed gives other numbers on a CPU with AMX than on one without."""
+    monkeypatch.setattr(precision.tf.config, "list_physical_devices", lambda kind: [])
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    if cap:
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    else:
+        monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    assert precision.kernels() == expected
+
+
+def test_kernels_name_the_gpu_where_there_is_one(monkeypatch):
+    monkeypatch.setattr(precision.tf.config, "list_physical_devices", lambda kind: ["gpu:0"])
+    monkeypatch.setattr(precision.tf.config.experimental, "get_device_details",
+                        lambda device: {"device_name": "NVIDIA A100", "compute_capability": (8, 0)})
+    assert precision.kernels() == "gpu NVIDIA A100"
+
+
 def test_bad_precision_is_refused():
     with pytest.raises(ConfigError, match="--precision='float16' is not one of: auto, float32, mixed_bfloat16"):
         ExperimentConfig(precision="float16")
