@@ -8,11 +8,15 @@ run's own numbers beside the reference strategy's (random): its normalised AUC p
 reference's run of the same seed (same initial set), its per-round gap to the reference's mean over
 seeds, when it first reaches an accuracy, and for the generative learners how D's held-out ROC AUC
 and the misclassified share of the queries differ below and at or above that accuracy (the seed's
-claim that D becomes uninformative as accuracy rises). `--versus` pairs it with other runs, e.g.
+claim that D becomes uninformative as accuracy rises). A generative learner also trains a plain
+classifier beside its own on the same labels (`reference_accuracy`); reading that one against random
+separates what its labels are worth from what its jointly trained classifier makes of them, per run
+and paired by seed over the learner's finished records. `--versus` pairs it with other runs, e.g.
 M2-VAAL with and without the adversarial loss on one seed. Paired AUCs are over the rounds both runs
 have played, so a run under way is compared on its rounds so far. numpy only.
 """
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -21,7 +25,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from m2vaal_tf.reporting import curves, records  # noqa: E402
+from m2vaal_tf.reporting import curves, grid_page, records  # noqa: E402
 
 
 def paired_auc(run: curves.Curve, other: curves.Curve) -> tuple:
@@ -57,15 +61,58 @@ def split_by_accuracy(run: records.Record, threshold: float) -> list:
     return lines
 
 
-def readings(run: records.Record, references: list, versus: list, threshold: float) -> list:
+def plain_classifier(run: records.Record) -> np.ndarray:
+    """The plain classifier's test accuracy per round; NaN where the round did not record one."""
+    return np.array([m.get("reference_accuracy", np.nan) for m in run.round_metrics], dtype=np.float64)
+
+
+def plain_auc_gap(run: records.Record, reference: curves.Curve) -> tuple:
+    """(plain classifier's AUC, reference's AUC, rounds) over the rounds both have played."""
+    return paired_auc(dataclasses.replace(run.curve, test_accuracy=plain_classifier(run)), reference)
+
+
+def plain_classifier_readings(run: records.Record, same_seed: list, siblings: list, references: list) -> list:
+    """Why: on protocol C the jointly trained classifier trails the plain one by 0.1-0.2, so the
+    learner's curve mixes two things, its labels and its classifier; the plain curve reads the labels."""
+    plain = plain_classifier(run)
+    if not len(plain) or np.isnan(plain).any():
+        return []
+    own = run.curve.test_accuracy
+    lead = plain - own
+    lines = [f"  plain classifier beside it (reference_accuracy): normalised AUC "
+             f"{curves.normalised_auc(run.curve.labeled, plain):.4f}; its lead over the run's own classifier "
+             f"{lead.mean():+.3f} on average ({lead.min():+.3f} to {lead.max():+.3f}), ahead at "
+             f"{int(np.sum(lead > 0))} of {len(own)} rounds"]
+    if same_seed:
+        mine, theirs, n = plain_auc_gap(run, same_seed[0])
+        ahead = plain[1:n] > same_seed[0].test_accuracy[1:n]
+        lines.append(f"  plain classifier paired with {same_seed[0].strategy} seed {run.curve.seed} over {n} "
+                     f"rounds: {mine:.4f} - {theirs:.4f} = {mine - theirs:+.4f}; ahead at {int(ahead.sum())} "
+                     f"of the {n - 1} rounds after round 0")
+    by_seed = {r.curve.seed: r for r in references}
+    pairs = [(r.curve.seed, r) for r in siblings if r.curve.seed in by_seed]
+    own_gaps = [paired_auc(r.curve, by_seed[seed].curve) for seed, r in pairs]
+    plain_gaps = [plain_auc_gap(r, by_seed[seed].curve) for seed, r in pairs]
+    own_interval = grid_page.paired_interval([mine - theirs for mine, theirs, _ in own_gaps])
+    plain_interval = grid_page.paired_interval([mine - theirs for mine, theirs, _ in plain_gaps])
+    if own_interval and plain_interval:
+        seeds = ",".join(str(seed) for seed, _ in pairs)
+        lines.append(f"  {run.curve.strategy}'s records, seeds {seeds}, AUC minus {references[0].curve.strategy} "
+                     f"paired by seed (95 % CI): own classifier {own_interval[0]:+.4f} ± {own_interval[1]:.4f}, "
+                     f"plain classifier {plain_interval[0]:+.4f} ± {plain_interval[1]:.4f}")
+    return lines
+
+
+def readings(run: records.Record, references: list, versus: list, threshold: float,
+             siblings: list = ()) -> list:
     curve = run.curve
     lines = [f"{run.run_name} ({curve.strategy}, seed {curve.seed}): {len(curve.labeled)} rounds, "
              f"{int(curve.labeled[0]):,} -> {int(curve.labeled[-1]):,} labelled",
              f"  normalised AUC {curves.normalised_auc(curve.labeled, curve.test_accuracy):.4f}; "
              f"first accuracy >= {threshold:.2f}: {first_at(curve.labeled, curve.test_accuracy, threshold)}"]
     reference = curves.summarise([r.curve for r in references])[0] if references else None
+    same_seed = [r.curve for r in references if r.curve.seed == curve.seed]
     if reference is not None:
-        same_seed = [r.curve for r in references if r.curve.seed == curve.seed]
         if same_seed:
             mine, theirs, n = paired_auc(curve, same_seed[0])
             lines.append(f"  paired with {reference.strategy} seed {curve.seed} over {n} rounds: "
@@ -84,6 +131,7 @@ def readings(run: records.Record, references: list, versus: list, threshold: flo
             lines.append(f"  | {int(curve.labeled[i]):,} | {curve.test_accuracy[i]:.4f} | {reference.mean[i]:.4f} | "
                          f"{gap[i]:+.3f} | {d_auc} | {wrong} |")
     lines += split_by_accuracy(run, threshold)
+    lines += plain_classifier_readings(run, same_seed, list(siblings), references)
     for other in versus:
         mine, theirs, n = paired_auc(curve, other.curve)
         gap = curve.test_accuracy[:n] - other.curve.test_accuracy[:n]
@@ -113,12 +161,13 @@ def main():
     protocol = args.protocol or os.path.basename(os.path.normpath(args.run)).split("_")[0]
     run = read(args.run, "run", protocol)
     versus = [read(path, "--versus", protocol) for path in args.versus]
-    references = [r for r in records.read_all(args.records_dir).get(protocol, [])
-                  if r.curve.strategy == args.reference]
+    finished = records.read_all(args.records_dir).get(protocol, [])
+    references = [r for r in finished if r.curve.strategy == args.reference]
+    siblings = [r for r in finished if r.curve.strategy == run.curve.strategy]
     if not references:
         print(f"(no {args.reference} records for protocol {protocol} under {args.records_dir}: "
               "read without a reference)", file=sys.stderr)
-    print("\n".join(readings(run, references, versus, args.accuracy)))
+    print("\n".join(readings(run, references, versus, args.accuracy, siblings)))
 
 
 if __name__ == "__main__":

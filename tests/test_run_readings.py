@@ -71,3 +71,37 @@ def test_bad_input_is_one_line_naming_the_argument(tmp_path):
     assert missing.stderr.strip().count("\n") == 0 and "T_nothing_seed0: no pool.json there" in missing.stderr
     threshold = readings(os.path.join(RUNS, "T", "T_random_seed0"), "--accuracy=80")
     assert threshold.returncode != 0 and "--accuracy=80.0: expected a test accuracy" in threshold.stderr
+
+
+def test_the_plain_classifier_beside_a_generative_learner_is_read_against_random():
+    done = readings(os.path.join(RUNS, "T", "T_m2vaal_seed1"))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    labeled = column("T_m2vaal_seed1", "labeled")
+    plain, own = column("T_m2vaal_seed1", "reference_accuracy"), column("T_m2vaal_seed1", "test_accuracy")
+    plain_auc = np.trapezoid(plain, labeled) / (labeled[-1] - labeled[0])
+    lead = plain - own
+    assert (f"normalised AUC {plain_auc:.4f}; its lead over the run's own classifier {lead.mean():+.3f} on "
+            f"average ({lead.min():+.3f} to {lead.max():+.3f}), ahead at {int((lead > 0).sum())} of 3 rounds") in out
+    random_auc = auc("T_random_seed1")
+    ahead = int((plain[1:] > column("T_random_seed1", "test_accuracy")[1:]).sum())
+    assert (f"plain classifier paired with random seed 1 over 3 rounds: {plain_auc:.4f} - {random_auc:.4f} = "
+            f"{plain_auc - random_auc:+.4f}; ahead at {ahead} of the 2 rounds after round 0") in out
+    # Over the learner's two finished seeds, each paired with random's same seed: mean ± t(1) * sd / sqrt(2).
+    own_gaps, plain_gaps = [], []
+    for seed in (0, 1):
+        run_labeled = column(f"T_m2vaal_seed{seed}", "labeled")
+        run_plain = column(f"T_m2vaal_seed{seed}", "reference_accuracy")
+        own_gaps.append(auc(f"T_m2vaal_seed{seed}") - auc(f"T_random_seed{seed}"))
+        plain_gaps.append(np.trapezoid(run_plain, run_labeled) / (run_labeled[-1] - run_labeled[0])
+                          - auc(f"T_random_seed{seed}"))
+    half = lambda gaps: 12.706 * np.std(gaps, ddof=1) / np.sqrt(2)  # noqa: E731
+    assert (f"m2vaal's records, seeds 0,1, AUC minus random paired by seed (95 % CI): own classifier "
+            f"{np.mean(own_gaps):+.4f} ± {half(own_gaps):.4f}, plain classifier {np.mean(plain_gaps):+.4f} ± "
+            f"{half(plain_gaps):.4f}") in out
+
+
+def test_a_strategy_without_a_plain_classifier_prints_no_plain_readings():
+    done = readings(os.path.join(RUNS, "T", "T_entropy_seed0"))
+    assert done.returncode == 0, done.stderr
+    assert "paired with random seed 0" in done.stdout and "plain classifier" not in done.stdout
