@@ -66,13 +66,13 @@ def plain_classifier(run: records.Record) -> np.ndarray:
     return np.array([m.get("reference_accuracy", np.nan) for m in run.round_metrics], dtype=np.float64)
 
 
-def plain_auc_gap(run: records.Record, reference: curves.Curve) -> tuple:
+def plain_paired_auc(run: records.Record, reference: curves.Curve) -> tuple:
     """(plain classifier's AUC, reference's AUC, rounds) over the rounds both have played."""
     return paired_auc(dataclasses.replace(run.curve, test_accuracy=plain_classifier(run)), reference)
 
 
-def plain_classifier_readings(run: records.Record, same_seed: list, siblings: list, references: list) -> list:
-    """Why: on protocol C the jointly trained classifier trails the plain one by 0.1-0.2, so the
+def plain_classifier_readings(run: records.Record, same_seed: list, siblings, references: list) -> list:
+    """On protocol C the jointly trained classifier trails the plain one by 0.1-0.2, so the
     learner's curve mixes two things, its labels and its classifier; the plain curve reads the labels."""
     plain = plain_classifier(run)
     if not len(plain) or np.isnan(plain).any():
@@ -84,7 +84,7 @@ def plain_classifier_readings(run: records.Record, same_seed: list, siblings: li
              f"{lead.mean():+.3f} on average ({lead.min():+.3f} to {lead.max():+.3f}), ahead at "
              f"{int(np.sum(lead > 0))} of {len(own)} rounds"]
     if same_seed:
-        mine, theirs, n = plain_auc_gap(run, same_seed[0])
+        mine, theirs, n = plain_paired_auc(run, same_seed[0])
         ahead = plain[1:n] > same_seed[0].test_accuracy[1:n]
         lines.append(f"  plain classifier paired with {same_seed[0].strategy} seed {run.curve.seed} over {n} "
                      f"rounds: {mine:.4f} - {theirs:.4f} = {mine - theirs:+.4f}; ahead at {int(ahead.sum())} "
@@ -92,7 +92,7 @@ def plain_classifier_readings(run: records.Record, same_seed: list, siblings: li
     by_seed = {r.curve.seed: r for r in references}
     pairs = [(r.curve.seed, r) for r in siblings if r.curve.seed in by_seed]
     own_gaps = [paired_auc(r.curve, by_seed[seed].curve) for seed, r in pairs]
-    plain_gaps = [plain_auc_gap(r, by_seed[seed].curve) for seed, r in pairs]
+    plain_gaps = [plain_paired_auc(r, by_seed[seed].curve) for seed, r in pairs]
     own_interval = grid_page.paired_interval([mine - theirs for mine, theirs, _ in own_gaps])
     plain_interval = grid_page.paired_interval([mine - theirs for mine, theirs, _ in plain_gaps])
     if own_interval and plain_interval:
@@ -104,7 +104,7 @@ def plain_classifier_readings(run: records.Record, same_seed: list, siblings: li
 
 
 def readings(run: records.Record, references: list, versus: list, threshold: float,
-             siblings: list = ()) -> list:
+             siblings: tuple = ()) -> list:
     curve = run.curve
     lines = [f"{run.run_name} ({curve.strategy}, seed {curve.seed}): {len(curve.labeled)} rounds, "
              f"{int(curve.labeled[0]):,} -> {int(curve.labeled[-1]):,} labelled",
@@ -131,7 +131,7 @@ def readings(run: records.Record, references: list, versus: list, threshold: flo
             lines.append(f"  | {int(curve.labeled[i]):,} | {curve.test_accuracy[i]:.4f} | {reference.mean[i]:.4f} | "
                          f"{gap[i]:+.3f} | {d_auc} | {wrong} |")
     lines += split_by_accuracy(run, threshold)
-    lines += plain_classifier_readings(run, same_seed, list(siblings), references)
+    lines += plain_classifier_readings(run, same_seed, siblings, references)
     for other in versus:
         mine, theirs, n = paired_auc(curve, other.curve)
         gap = curve.test_accuracy[:n] - other.curve.test_accuracy[:n]
