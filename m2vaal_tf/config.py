@@ -25,6 +25,7 @@ VAE_LOSSES = ("auto", "vaal", "tavaal", "elbo")
 TASK_RECIPES = ("plain", "vaal")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # models/precision.py resolves auto
 ORACLES = ("simulated", "files")  # oracle.make builds each
+M2_OBJECTIVES = ("soft", "kingma")  # models/m2vaal.py
 
 @dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
@@ -59,7 +60,8 @@ class ExperimentConfig:
     adversary_weight: float = setting(1.0, "Weight of the VAE's adversarial loss (VAAL family).", minimum=0)
     vae_steps: int = setting(0, "VAE (M2-VAAL: joint) steps per iteration; 0 = the model's default (VAAL 2, "
                              "as its official code; M2-VAAL and TA-VAAL 1).", minimum=0)
-    disc_steps: int = setting(1, "Discriminator steps per iteration (VAAL family).", minimum=1)
+    disc_steps: int = setting(1, "Discriminator steps per iteration (VAAL family); 0 = D is not trained (M2-VAAL "
+                              "without the adversarial loss, for selections that never read D).", minimum=0)
     vae_epochs: int = setting(
         100, "VAAL family: passes over the data per round, E_v. A round trains floor((|L| + |candidates|) * E_v / "
         "--vae_batch_size) iterations over endless reshuffled labelled and unlabelled streams, the official "
@@ -86,6 +88,18 @@ class ExperimentConfig:
     classifier_gets_vae_grad: bool = setting(
         True, "M2-VAAL: let the decoder's gradient reach the classifier through y' (the M2 idea: the "
         "unlabelled pool trains the classifier too).")
+    m2_objective: str = setting(
+        "soft", "M2-VAAL's L_VAE: soft (the decoder reads the classifier's softmax y' for both pools: the first "
+        "joint model) or kingma (Kingma's M2: labelled images decoded with their one-hot label, unlabelled with "
+        "a Gumbel-softmax sample of y', plus the entropy of y'; see README's deviations).", choices=M2_OBJECTIVES)
+    gumbel_temperature: float = setting(0.67, "--m2_objective=kingma: temperature of the Gumbel-softmax sample "
+                                        "of y' (Maddison et al. 2017 recommend 2/3).", minimum=0.01)
+    joint_checkpoints: int = setting(
+        0, "M2-VAAL: measure the joint classifier's validation accuracy this many times a round (evenly spaced) "
+        "and keep its best weights; reported as joint_best_validation_accuracy. 0 = never.", minimum=0)
+    joint_keep_best: bool = setting(False, "M2-VAAL: end the round with the joint classifier of its best "
+                                    "validation checkpoint (needs --joint_checkpoints), as official VAAL keeps "
+                                    "its best task model.")
     distribute: str = setting("auto", "tf.distribute strategy: auto (mirrored over 2+ GPUs, else default), "
                               "default, mirrored, multi_worker (cluster from TF_CONFIG).",
                               choices=DISTRIBUTE_CHOICES)
@@ -141,6 +155,12 @@ class ExperimentConfig:
         if self.discriminator_holdout > 0.5:
             raise ConfigError(f"--discriminator_holdout={self.discriminator_holdout} must be at most 0.5 (D needs "
                               "most samples to learn from)")
+        if self.joint_keep_best and not self.joint_checkpoints:
+            raise ConfigError("--joint_keep_best needs validation checkpoints: set --joint_checkpoints above 0")
+        chosen = strategies.get(self.strategy)
+        if self.disc_steps == 0 and (chosen.reads_discriminator or self.adversarial and chosen.model_family == "m2vaal"):
+            raise ConfigError(f"--disc_steps=0 leaves D untrained, but --strategy={self.strategy} needs D "
+                              "(to select, or for the adversarial loss: pass --noadversarial)")
         if self.stop_kappa and not self.stop_set_size:
             raise ConfigError(f"--stop_kappa={self.stop_kappa} needs a stop set: set --stop_set_size above 0")
         if self.learning_rate <= 0:

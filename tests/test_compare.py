@@ -35,6 +35,18 @@ def test_query_class_balance_and_new_classes():
     assert one_class.class_balance == pytest.approx(0.0) and one_class.new_class_fraction == pytest.approx(1.0)
 
 
+def test_per_batch_balance_sees_one_class_batches_that_pooling_hides():
+    """Two batches of one class each pool to a balanced mixture; per batch they are not balanced."""
+    skewed = curves.Curve("m2vaal", 0, np.array([100, 200, 300]), np.array([0.5, 0.6, 0.7]), np.array([0.5, 0.5]),
+                          np.array([0, 0, 0, 1, 1, 1, 1, 2]), np.array([0, 1, 2]), 10.0, batch_sizes=np.array([3, 5]))
+    assert skewed.class_balance > 0.85
+    by_hand = (0.0 - (0.8 * np.log(0.8) + 0.2 * np.log(0.2)) / np.log(3)) / 2
+    assert skewed.batch_balance == pytest.approx(by_hand)
+    assert skewed.worst_batch_share == pytest.approx(1.0)
+    summary = curves.summarise([skewed])[0]
+    assert summary.batch_balance == pytest.approx(by_hand) and summary.worst_batch_share == 1.0
+
+
 def test_summary_over_seeds():
     summaries = curves.summarise([curve("random", 0, [0.5, 0.6, 0.7]), curve("random", 1, [0.7, 0.8, 0.9]),
                                   curve("entropy", 0, [0.5, 0.7, 0.8], misclassified=(0.75, 0.25))])

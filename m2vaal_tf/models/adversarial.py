@@ -12,8 +12,7 @@ new pair of batches, then `disc_steps` D steps, the first on the last VAE pair (
 solver.py:80-150). A fraction of each pool is held out of D's training, and D's ROC AUC on it says
 whether D can tell labelled from unlabelled samples it has not seen.
 
-Structure after the keras-io DCGAN example: sub-networks passed in, a second optimizer for D
-(built on D's variables inside the distribution scope), one `keras.metrics.Mean` per loss.
+After the keras-io DCGAN example: sub-networks passed in, a second optimizer for D, a Mean per loss.
 """
 from typing import Optional
 
@@ -35,7 +34,7 @@ class AdversarialLearner(Learner):
     """Base of the VAAL family. Subclasses define `sides`, `vae_step` and `generative_variables`."""
 
     capabilities = frozenset({RECONSTRUCT, DISCRIMINATE})
-    tracked_losses = ("vae_loss", "reconstruction_loss", "adversarial_loss", "discriminator_loss")
+    tracked_losses = ("vae_loss", "reconstruction_loss", "kl_divergence", "adversarial_loss", "discriminator_loss")
     default_vae_steps = 1
     default_vae_loss = "elbo"
     adversarial_weight_on = 1.0  # M2-VAAL without the adversarial loss (eq. 9) sets 0
@@ -88,15 +87,13 @@ class AdversarialLearner(Learner):
         super().compile(optimizer=optimizer, **kwargs)
         self.d_optimizer = d_optimizer
 
-    def build_for_training(self, image_shape):
-        """Every variable and optimizer slot now: Keras 3 builds only `self.optimizer` under a scope."""
+    def build_for_training(self, image_shape):  # Keras 3 builds only `self.optimizer` under a scope
         self(tf.zeros((1, *image_shape)))
         self.optimizer.build(self.generative_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
     @property
-    def generative_variables(self):
-        """What `self.optimizer` trains."""
+    def generative_variables(self):  # what `self.optimizer` trains
         return self.encoder.trainable_variables + self.decoder.trainable_variables
 
     # -- the pieces ----------------------------------------------------------------------------
@@ -117,15 +114,13 @@ class AdversarialLearner(Learner):
         empty = tf.zeros((tf.shape(images)[0], 0))
         return empty, empty
 
-    def sample_latent(self, mean, log_var):
-        """The reparameterisation z = μ + σ·ε, with ε from the model's own seed generator."""
+    def sample_latent(self, mean, log_var):  # z = μ + σ·ε, ε from the model's own seed generator
         epsilon = keras.random.normal(tf.shape(mean), seed=self.seed_generator)
         return mean + tf.exp(0.5 * log_var) * epsilon
 
     def sides_and_task(self, images, labels, first):
-        """The sides (`sides`) of a concatenated batch whose first len(labels) images are labelled,
-        and the task learner's loss on those and what to report of it, where the task learner
-        trains in the game (M2-VAAL; here: none). `labels` None: no task terms."""
+        """The sides of a batch whose first len(labels) images are labelled, and the task loss and its
+        report where the task learner trains in the game (M2-VAAL; here none; `labels` None: none)."""
         decoder_side, discriminator_side = self.sides(images, first)
         return decoder_side, discriminator_side, 0.0, {}
 
@@ -134,12 +129,10 @@ class AdversarialLearner(Learner):
         per_example_* and rec_* (to report), adv_* (eq. 6 per example: make D call both pools
         "labelled"), and task_loss with its report (`sides_and_task`).
 
-        Both pools go through each network in one pass over the concatenated batch, split after: the
-        networks hold no batch statistics, so this is one pass per pool's maths at half the calls.
+        Both pools go through each network in one pass (the networks hold no batch statistics).
         The game is the encoder's: its gradient stops at the side information. Letting it reach
-        M2-VAAL's classifier through y' lets the classifier fool D by bending its predictions;
-        measured on protocol B, round 0 test accuracy fell to 0.100 (one class everywhere), against
-        0.266 without that path."""
+        M2-VAAL's classifier through y' lets the classifier fool D by bending its predictions (on
+        protocol B round 0 test accuracy fell to 0.100, one class everywhere, against 0.266)."""
         count = tf.shape(labeled_images)[0]
         images = tf.concat([labeled_images, unlabeled_images], axis=0)
         decoder_side, discriminator_side, task_loss, report = self.sides_and_task(images, labels, first)
@@ -147,13 +140,19 @@ class AdversarialLearner(Learner):
         output = self.decoder(tf.concat([self.sample_latent(mean, log_var), decoder_side], axis=1), training=True)
         adversarial = losses.binary_cross_entropy(self.discriminator(
             tf.concat([mean, tf.stop_gradient(discriminator_side)], axis=1), training=False), 1.0)
-        terms = {"task_loss": task_loss, "report": report}
+        terms = {"task_loss": task_loss, "report": report,
+                 "kl": tf.reduce_mean(losses.kl_to_standard_normal(mean, log_var))}
         for pool, part in (("labeled", slice(None, count)), ("unlabeled", slice(count, None))):
             loss, per_example, reconstruction = losses.vae_loss(
                 self.vae_loss, images[part] / 255.0, output[part], mean[part], log_var[part], self.beta)
             terms.update({f"vae_{pool}": loss, f"per_example_{pool}": per_example,
                           f"rec_{pool}": reconstruction, f"adv_{pool}": adversarial[part]})
         return terms
+
+    def objective_total(self, t):  # L_VAE (+ weight · L_adv, eq. 8) + L_T (M2-VAAL's joint step)
+        weight = self.adversary_weight * self.adversarial_weight_on
+        adversarial = ga(t["adv_labeled"]) + ga(t["adv_unlabeled"])
+        return t["vae_labeled"] + t["vae_unlabeled"] + weight * adversarial + t["task_loss"]
 
     def vae_step(self, pair, first):
         """One gradient step on L_VAE (+ adversary_weight · L_adv) of both pools, plus the task loss
@@ -162,17 +161,16 @@ class AdversarialLearner(Learner):
         variables = self.generative_variables
         with tf.GradientTape() as tape:
             t = self.game_terms(labeled_images, unlabeled_images, first, labels)
-            total = t["vae_labeled"] + t["vae_unlabeled"] + self.adversary_weight * self.adversarial_weight_on * (
-                ga(t["adv_labeled"]) + ga(t["adv_unlabeled"])) + t["task_loss"]
+            total = self.objective_total(t)
         self.optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
         mean = tf.reduce_mean
         return {**t["report"], "vae_loss": mean(t["per_example_labeled"]) + mean(t["per_example_unlabeled"]),
                 "reconstruction_loss": (mean(t["rec_labeled"]) + mean(t["rec_unlabeled"])) / 2.0,
+                "kl_divergence": t["kl"],
                 "adversarial_loss": mean(t["adv_labeled"]) + mean(t["adv_unlabeled"])}
 
     def discriminator_step(self, pair, first):
-        """Trains D to tell labelled (1) from unlabelled (0) on detached codes [μ, side], both pools
-        in one pass; samples of weight 0 (held out) do not train it."""
+        """D tells labelled (1) from unlabelled (0) on detached [μ, side]; held-out samples don't train it."""
         (labeled_images, _, labeled_weights), (unlabeled_images, unlabeled_weights) = pair
         count = tf.shape(labeled_images)[0]
         images = tf.concat([labeled_images, unlabeled_images], axis=0)
@@ -191,7 +189,7 @@ class AdversarialLearner(Learner):
 
     def train_step(self, batch):
         """One iteration: `vae_steps` VAE steps on new pairs, then `disc_steps` D steps, the first on
-        the last VAE pair. The images arrive as stored (uint8) and become float here, on the device."""
+        the last VAE pair (none: D is not trained). Images arrive as uint8, become float here."""
         batch = tf.nest.map_structure(lambda t: tf.cast(t, tf.float32) if t.dtype == tf.uint8 else t, batch)
         first = tf.equal(self.optimizer.iterations, 0)
         for k in range(self.vae_steps):
@@ -205,8 +203,10 @@ class AdversarialLearner(Learner):
     # -- a round ------------------------------------------------------------------------------
 
     def train_task(self, data, config, seed: int, progress) -> tuple:
-        """What trains before the game: (history, metrics)."""
-        return {}, {}
+        return {}, {}  # (history, metrics) of what trains before the game
+
+    def round_observers(self, data, iterations: int) -> list:
+        return []  # callbacks watching the round's training, after its progress callback
 
     def train_round(self, data, config, seed: int, progress=None):
         history, metrics = self.train_task(data, config, seed, progress)
@@ -217,20 +217,20 @@ class AdversarialLearner(Learner):
                                            config.vae_batch_size)
         stream = pipelines.generative_batches(
             data.labeled_images, data.labels, labeled_weights, data.unlabeled_images, unlabeled_weights,
-            config.vae_batch_size, self.vae_steps + self.disc_steps - 1, seed)
+            config.vae_batch_size, self.vae_steps + max(self.disc_steps, 1) - 1, seed)
         heading = (f"{iterations} VAE/D iterations = ({len(data.labels)} labelled + {len(data.unlabeled_images)} "
                    f"candidates) x {config.vae_epochs} / {config.vae_batch_size}")
         tracker, seconds_before = round_state.fit(
             self, stream, iterations, round_state.RoundState.for_round(config, self.family, data, seed, iterations),
             lambda start, curves: IterationProgress(iterations, f"{self.family} VAE/D", out=progress, start=start,
-                                                    curves=curves, enabled=progress is not None, heading=heading))
+                                                    curves=curves, enabled=progress is not None, heading=heading),
+            self.round_observers(data, iterations))
         history.update(tracker.curves)
         metrics.update({"vae_iterations": iterations, round_state.SECONDS_BEFORE_RESUME: seconds_before,
                         "reconstruction_loss": tracker.curves["reconstruction_loss"][-1]})
-        if labeled_weights.min() == 0 and unlabeled_weights.min() == 0:
-            metrics["discriminator_auc"] = budget.roc_auc(
-                self.labeled_probability(data.labeled_images[labeled_weights == 0]),
-                self.labeled_probability(data.unlabeled_images[unlabeled_weights == 0]))
+        if self.disc_steps and labeled_weights.min() == 0 and unlabeled_weights.min() == 0:
+            metrics["discriminator_auc"] = budget.held_out_auc(self.labeled_probability, data, labeled_weights,
+                                                               unlabeled_weights)
         return history, metrics
 
     # -- the learner interface -----------------------------------------------------------------

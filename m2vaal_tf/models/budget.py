@@ -30,3 +30,9 @@ def holdout_weights(count: int, fraction: float, rng: np.random.Generator) -> np
     held = min(count - 1, max(1, int(round(fraction * count)))) if fraction > 0 and count > 1 else 0
     weights[rng.choice(count, size=held, replace=False)] = 0.0
     return weights
+
+
+def held_out_auc(labeled_probability, data, labeled_weights: np.ndarray, unlabeled_weights: np.ndarray) -> float:
+    """D's ROC AUC (labelled vs unlabelled) on the samples held out of its training (weight 0)."""
+    return roc_auc(labeled_probability(data.labeled_images[labeled_weights == 0]),
+                   labeled_probability(data.unlabeled_images[unlabeled_weights == 0]))

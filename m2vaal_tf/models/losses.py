@@ -70,6 +70,11 @@ def weighted_average(per_example, weights):
     return tf.reduce_sum(per_example * weights) / tf.maximum(tf.reduce_sum(weights), 1.0) / replicas
 
 
+def entropy(logits):
+    """Entropy of the softmax of `logits`, per example, in nats."""
+    return -tf.reduce_sum(tf.nn.softmax(logits) * tf.nn.log_softmax(logits), axis=1)
+
+
 def cross_entropy(labels, logits):
     """Softmax cross-entropy against integer labels, per example."""
     return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(labels, tf.int32), logits=logits)

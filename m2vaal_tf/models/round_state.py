@@ -36,7 +36,7 @@ SAVES_PER_ROUND = 10
 SECONDS_BEFORE_RESUME = "train_seconds_before_resume"
 
 
-def fit(learner, stream, iterations: int, state: Optional["RoundState"], make_tracker) -> tuple:
+def fit(learner, stream, iterations: int, state: Optional["RoundState"], make_tracker, observers=()) -> tuple:
     """`iterations` of the seeded `stream` through `distribute.fit`, from where `state` (None: keep
     nothing) left the round; returns the round's IterationProgress, made by `make_tracker(start,
     curves)`, and the seconds the round trained before it was resumed."""
@@ -44,7 +44,7 @@ def fit(learner, stream, iterations: int, state: Optional["RoundState"], make_tr
     tracker = make_tracker(start, curves)
     if start < iterations:  # the stream is seeded: skipping the iterations done gives the batches ahead
         distribute.fit(learner, stream.skip(start), epochs=1, verbose=0, steps_per_epoch=iterations - start,
-                       callbacks=[tracker] + ([state.keeper(tracker, seconds_before)] if state else []))
+                       callbacks=[tracker, *observers] + ([state.keeper(tracker, seconds_before)] if state else []))
     if state:
         state.discard()
     return tracker, seconds_before
@@ -92,6 +92,7 @@ class RoundState:
         arrays.update({f"curve_{name}": np.asarray(values, dtype=np.float64) for name, values in curves.items()})
         buffer = io.BytesIO()
         np.savez(buffer, key=np.str_(self.key), iteration=iteration, seconds=seconds, **arrays)
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)  # studies play rounds outside a run
         atomic.write_bytes(self.path, buffer.getvalue())
 
     def discard(self) -> None:

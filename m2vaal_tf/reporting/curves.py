@@ -21,20 +21,47 @@ class Curve:
     queried_labels: np.ndarray  # the oracle's labels of every queried sample
     initial_labels: np.ndarray
     seconds: float  # training, evaluation and selection time of all rounds
+    batch_sizes: np.ndarray = None  # of each queried batch, in order: `queried_labels` cut into batches
+
+    @property
+    def classes(self) -> int:
+        """The classes labelled anywhere in the run."""
+        return int(max(self.queried_labels.max(initial=0), self.initial_labels.max(initial=0))) + 1
 
     @property
     def class_balance(self) -> float:
-        """Entropy of the queried samples' class histogram over log(classes): 1 = as many of each
-        class, 0 = a single class. Classes are those labelled anywhere in the run."""
-        classes = int(max(self.queried_labels.max(initial=0), self.initial_labels.max(initial=0))) + 1
-        counts = np.bincount(self.queried_labels, minlength=classes)
-        p = counts[counts > 0] / counts.sum()
-        return float(-(p * np.log(p)).sum() / np.log(classes))
+        """The balance (`balance`) of all the run's queries pooled."""
+        return balance(self.queried_labels, self.classes)
+
+    @property
+    def batches(self) -> List[np.ndarray]:
+        """The oracle's labels of each queried batch (all queries as one batch when sizes are unknown)."""
+        sizes = self.batch_sizes if self.batch_sizes is not None else [len(self.queried_labels)]
+        return [b for b in np.split(self.queried_labels, np.cumsum(sizes)[:-1]) if len(b)]
+
+    @property
+    def batch_balance(self) -> float:
+        """The mean balance of the single batches: pooling hides batches that ask for one class, whose
+        mixture still looks balanced."""
+        return _mean_or_nan([balance(b, self.classes) for b in self.batches])
+
+    @property
+    def worst_batch_share(self) -> float:
+        """The largest share one class takes of one batch."""
+        return max((np.bincount(b).max() / len(b) for b in self.batches), default=float("nan"))
 
     @property
     def new_class_fraction(self) -> float:
         """Fraction of the queried samples from classes the initial labelled set lacked (protocol B)."""
         return float(np.mean(~np.isin(self.queried_labels, self.initial_labels)))
+
+
+def balance(labels: np.ndarray, classes: int) -> float:
+    """Entropy of the labels' class histogram over log(classes): 1 = as many of each class, 0 = a
+    single class."""
+    counts = np.bincount(labels, minlength=classes)
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log(p)).sum() / np.log(classes))
 
 
 def read_curve(run_dir: str, strategy: str, seed: int) -> Curve:
@@ -51,7 +78,8 @@ def curve_from_state(state: dict, strategy: str, seed: int) -> Curve:
                  misclassified=np.array([r["metrics"]["selected_misclassified"] for r in rounds if r["selected"]]),
                  queried_labels=np.array([y for r in rounds for y in r["labels"]], dtype=np.int64),
                  initial_labels=np.array(state["initial"]["labels"], dtype=np.int64),
-                 seconds=float(sum(sum(r["seconds"].values()) for r in rounds)))
+                 seconds=float(sum(sum(r["seconds"].values()) for r in rounds)),
+                 batch_sizes=np.array([len(r["labels"]) for r in rounds if r["labels"]], dtype=np.int64))
 
 
 def normalised_auc(labeled: np.ndarray, accuracy: np.ndarray) -> float:
@@ -84,6 +112,8 @@ class StrategySummary:
     first_query_misclassified: float  # mean over seeds: what the first batch looked like
     misclassified: float  # mean over seeds and rounds
     class_balance: float  # mean over seeds
+    batch_balance: float  # mean over seeds of the mean over batches
+    worst_batch_share: float  # the largest share of one class in any batch of any seed
     new_class_fraction: float  # mean over seeds
     seconds: float  # mean per run
 
@@ -108,6 +138,8 @@ def summarise(curves: Sequence[Curve]) -> List[StrategySummary]:
             first_query_misclassified=_mean_or_nan([c.misclassified[0] for c in runs if len(c.misclassified)]),
             misclassified=_mean_or_nan(np.concatenate([c.misclassified for c in runs])),
             class_balance=float(np.mean([c.class_balance for c in runs])),
+            batch_balance=float(np.mean([c.batch_balance for c in runs])),
+            worst_batch_share=float(np.max([c.worst_batch_share for c in runs])),
             new_class_fraction=float(np.mean([c.new_class_fraction for c in runs])),
             seconds=float(np.mean([c.seconds for c in runs]))))
     return summaries
@@ -129,10 +161,12 @@ def markdown(summaries: Sequence[StrategySummary]) -> str:
         cells = {int(n): f"{m:.3f} ± {d:.3f}" for n, m, d in zip(s.labeled, s.mean, s.std)}
         lines.append(f"| {s.strategy} | " + " | ".join(cells.get(n, "") for n in counts) + " |")
     lines += ["", "| strategy | AUC (normalised) | first query misclassified | all queries misclassified "
-              "| queries' class balance | queries from classes new to the initial set | seconds per run | seeds |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| queries' class balance (pooled / per batch) | worst batch's top class | queries from classes new to "
+              "the initial set | seconds per run | seeds |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for s in sorted(summaries, key=lambda s: -s.auc_mean):
         lines.append(f"| {s.strategy} | {s.auc_mean:.4f} ± {s.auc_std:.4f} | {s.first_query_misclassified:.0%} "
-                     f"| {s.misclassified:.0%} | {s.class_balance:.2f} | {s.new_class_fraction:.0%} | {s.seconds:.0f} "
+                     f"| {s.misclassified:.0%} | {s.class_balance:.2f} / {s.batch_balance:.2f} | {s.worst_batch_share:.0%} "
+                     f"| {s.new_class_fraction:.0%} | {s.seconds:.0f} "
                      f"| {','.join(map(str, s.seeds))} |")
     return "\n".join(lines) + "\n"

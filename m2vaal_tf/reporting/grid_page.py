@@ -52,9 +52,9 @@ def protocol_section(protocol: str, runs: List[records.Record], figure: str) -> 
             cells.append(f"{s.mean[where[0]]:.4f} ± {s.std[where[0]]:.4f}" if len(where) else "")
         lines.append(f"| {count} | " + " | ".join(cells) + " |")
     lines += ["", "| strategy | seeds | AUC (normalised) | AUC − random, paired by seed (95 % CI) | "
-              "first query misclassified | all queries misclassified | class balance | "
-              "queries from classes new to the initial set | seconds per run |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "first query misclassified | all queries misclassified | class balance (pooled / per batch) | "
+              "worst batch's top class | queries from classes new to the initial set | seconds per run |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     auc = {(r.curve.strategy, r.curve.seed): curves.normalised_auc(r.curve.labeled, r.curve.test_accuracy)
            for r in runs}
     for name in sorted(order, key=lambda n: -summaries[n].auc_mean):
@@ -65,7 +65,8 @@ def protocol_section(protocol: str, runs: List[records.Record], figure: str) -> 
                   else "–" if interval is None else f"{interval[0]:+.4f} ± {interval[1]:.4f}")
         lines.append(f"| {name} | {','.join(map(str, s.seeds))} | {s.auc_mean:.4f} ± {s.auc_std:.4f} | {paired} | "
                      f"{_percent(s.first_query_misclassified)} | {_percent(s.misclassified)} | "
-                     f"{s.class_balance:.2f} | {_percent(s.new_class_fraction)} | {s.seconds:,.0f} |")
+                     f"{s.class_balance:.2f} / {s.batch_balance:.2f} | {_percent(s.worst_batch_share)} | "
+                     f"{_percent(s.new_class_fraction)} | {s.seconds:,.0f} |")
     lines += _generative_rounds(runs)
     return "\n".join(lines) + "\n"
 

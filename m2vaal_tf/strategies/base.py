@@ -65,6 +65,7 @@ class ServedScore:
 class Strategy(abc.ABC):
     name: str = ""
     model_family: str = "classifier"
+    reads_discriminator: bool = False  # True: the selection needs a trained D (--disc_steps above 0)
 
     @classmethod
     def from_config(cls, config) -> "Strategy":

@@ -10,6 +10,8 @@ def served_probability(learner) -> base.ServedScore:
 
 
 class DiscriminatorStrategy(base.ScoredStrategy):
+    reads_discriminator = True
+
     def scores(self, context):
         return -context.learner.labeled_probability(context.pool_images[context.unlabeled])
 
