@@ -4,3 +4,7 @@ The library takes an `ExperimentConfig` (see `m2vaal_tf.config`) and does not re
 can be driven from Python as well as from `train.py`.
 """
 __version__ = "0.1.0"
+
+from m2vaal_tf.selection import select  # noqa: E402 (numpy only: importing m2vaal_tf loads no TensorFlow)
+
+__all__ = ["select"]

@@ -113,8 +113,8 @@ class EveryKth(base.Strategy):
     def from_config(cls, config):
         return cls(stride=config.toy_stride)
 
-    def select(self, context, budget):
-        return context.unlabeled[::self.stride][:budget]
+    def choose(self, outputs, budget):
+        return list(range(len(outputs.unlabeled)))[::self.stride][:budget]
 '''
 
 

@@ -32,14 +32,14 @@ class Algorithm1(base.Strategy):
     name = "algorithm1"
     model_family = "m2vaal"
 
-    def select(self, context, budget):
-        predicted = context.probabilities.argmax(axis=1)
-        num_classes = context.probabilities.shape[1]
+    def choose(self, outputs, budget):
+        predicted = outputs.probabilities.argmax(axis=1)
+        num_classes = outputs.probabilities.shape[1]
         quotas = class_quotas(budget, np.bincount(predicted, minlength=num_classes))
         selected = []
         for c in range(num_classes):
             members = np.flatnonzero(predicted == c)
-            anchors = context.labeled_embeddings[context.labels == c]
-            picks = greedy.farthest_first(context.embeddings[members], anchors, quotas[c], reduce="sum")
-            selected.append(context.unlabeled[members[picks]])
+            anchors = outputs.labeled_embeddings[outputs.labels == c]
+            picks = greedy.farthest_first(outputs.embeddings[members], anchors, quotas[c], reduce="sum")
+            selected.append(members[picks])
         return np.concatenate(selected)

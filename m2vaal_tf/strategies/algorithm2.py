@@ -18,8 +18,7 @@ class Algorithm2(base.Strategy):
     def from_config(cls, config):
         return cls(uncertainty_measure=config.uncertainty)
 
-    def select(self, context, budget):
-        weights = uncertainty.weight(self.uncertainty_measure, context.probabilities)
-        picks = greedy.farthest_first(context.embeddings, context.labeled_embeddings, budget, reduce="sum",
-                                      weights=weights, normalise=True)
-        return context.unlabeled[picks]
+    def choose(self, outputs, budget):
+        weights = uncertainty.weight(self.uncertainty_measure, outputs.probabilities)
+        return greedy.farthest_first(outputs.embeddings, outputs.labeled_embeddings, budget, reduce="sum",
+                                     weights=weights, normalise=True)

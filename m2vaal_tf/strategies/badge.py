@@ -74,6 +74,6 @@ def kmeans_plus_plus(embeddings: GradientEmbeddings, count: int, rng: np.random.
 class Badge(base.Strategy):
     name = "badge"
 
-    def select(self, context, budget):
-        embeddings = GradientEmbeddings(*gradient_embedding_factors(context.probabilities, context.embeddings))
-        return context.unlabeled[kmeans_plus_plus(embeddings, budget, context.rng)]
+    def choose(self, outputs, budget):
+        embeddings = GradientEmbeddings(*gradient_embedding_factors(outputs.probabilities, outputs.embeddings))
+        return kmeans_plus_plus(embeddings, budget, outputs.rng)

@@ -20,6 +20,5 @@ class BALD(base.ScoredStrategy):
     def from_config(cls, config):
         return cls(mc_samples=config.mc_samples)
 
-    def scores(self, context):
-        return mutual_information(context.learner.sample_probabilities(
-            context.pool_images[context.unlabeled], self.mc_samples))
+    def scores(self, outputs):
+        return mutual_information(outputs.sampled(self.mc_samples))

@@ -29,9 +29,9 @@ def create(config) -> "Strategy":
 
 @dataclasses.dataclass
 class SelectionContext:
-    """What a strategy may look at when choosing a batch: the round's trained learner, the pool,
+    """The round loop's `Outputs` (see `Strategy.choose`): the round's trained learner, the pool,
     and a random generator seeded for this round. Model outputs over the unlabelled pool are
-    computed once, in large batches, and shared by whoever asks."""
+    computed on first use, once, in large batches, and shared by whoever asks."""
     learner: object
     pool_images: np.ndarray
     unlabeled: np.ndarray
@@ -54,6 +54,15 @@ class SelectionContext:
         """The learner's embedding of the labelled set, aligned with `labeled` and `labels`."""
         return self.learner.embed(self.pool_images[self.labeled])
 
+    @functools.cached_property
+    def discriminator_probability(self) -> np.ndarray:
+        """D's probability that each unlabelled sample is labelled, aligned with `unlabeled`."""
+        return self.learner.labeled_probability(self.pool_images[self.unlabeled])
+
+    def sampled(self, samples: int) -> np.ndarray:
+        """[samples, unlabelled, classes] probabilities with dropout on (Monte-Carlo dropout)."""
+        return self.learner.sample_probabilities(self.pool_images[self.unlabeled], samples)
+
 
 @dataclasses.dataclass(frozen=True)
 class ServedScore:
@@ -73,8 +82,17 @@ class Strategy(abc.ABC):
         return cls()
 
     @abc.abstractmethod
+    def choose(self, outputs, budget: int) -> np.ndarray:
+        """`budget` distinct positions among the unlabelled samples, most wanted first: a pure function
+        of arrays. `outputs` holds, each aligned with the unlabelled samples unless said otherwise:
+        `unlabeled` (their pool indices), `probabilities` [N, classes], `embeddings` [N, d],
+        `labeled_embeddings` and `labels` (of the labelled samples), `discriminator_probability` [N],
+        `sampled(k)` [k, N, classes] and `rng`. The round loop's `SelectionContext` computes them from
+        the round's learner; `m2vaal_tf.select` takes them from any model's arrays."""
+
     def select(self, context: SelectionContext, budget: int) -> np.ndarray:
-        """Returns `budget` distinct pool indices from `context.unlabeled`, most wanted first."""
+        """`budget` distinct pool indices from `context.unlabeled`, most wanted first."""
+        return context.unlabeled[np.asarray(self.choose(context, budget), dtype=np.int64)]
 
     def serving_score(self, learner) -> Optional[ServedScore]:
         """The strategy's own score as a per-image graph function, or None when it depends on the
@@ -86,18 +104,19 @@ class ScoredStrategy(Strategy):
     """A strategy that ranks the unlabelled pool by one score per sample (higher = ask first)."""
 
     @abc.abstractmethod
-    def scores(self, context: SelectionContext) -> np.ndarray:
-        """One score per entry of `context.unlabeled`."""
+    def scores(self, outputs) -> np.ndarray:
+        """One score per unlabelled sample."""
 
-    def select(self, context: SelectionContext, budget: int) -> np.ndarray:
-        return top_k(context.unlabeled, self.scores(context), budget)
+    def choose(self, outputs, budget: int) -> np.ndarray:
+        scores = self.scores(outputs)
+        return top_k(np.arange(len(scores)), scores, budget, tie_break=outputs.unlabeled)
 
 
-def top_k(indices: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
-    """The `k` indices with the highest scores; ties go to the lower pool index, so the
-    selection does not depend on the order the pool was scored in."""
+def top_k(indices: np.ndarray, scores: np.ndarray, k: int, tie_break: Optional[np.ndarray] = None) -> np.ndarray:
+    """The `k` indices with the highest scores; ties go to the lower `tie_break` (the samples' pool
+    indices; default `indices`), so the selection does not depend on the order the pool was scored in."""
     scores = np.asarray(scores, dtype=np.float64)
     if scores.shape != indices.shape:
         raise ValueError(f"{scores.shape[0]} scores for {indices.shape[0]} samples")
-    order = np.lexsort((indices, -scores))
+    order = np.lexsort((indices if tie_break is None else tie_break, -scores))
     return indices[order[:k]]

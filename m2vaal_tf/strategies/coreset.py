@@ -7,6 +7,5 @@ from m2vaal_tf.strategies import base, greedy
 class Coreset(base.Strategy):
     name = "coreset"
 
-    def select(self, context, budget):
-        picks = greedy.farthest_first(context.embeddings, context.labeled_embeddings, budget, reduce="min")
-        return context.unlabeled[picks]
+    def choose(self, outputs, budget):
+        return greedy.farthest_first(outputs.embeddings, outputs.labeled_embeddings, budget, reduce="min")

@@ -12,8 +12,8 @@ def served_probability(learner) -> base.ServedScore:
 class DiscriminatorStrategy(base.ScoredStrategy):
     reads_discriminator = True
 
-    def scores(self, context):
-        return -context.learner.labeled_probability(context.pool_images[context.unlabeled])
+    def scores(self, outputs):
+        return -outputs.discriminator_probability
 
     def serving_score(self, learner):
         return served_probability(learner)

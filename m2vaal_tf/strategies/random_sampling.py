@@ -6,5 +6,5 @@ from m2vaal_tf.strategies import base
 class RandomSampling(base.Strategy):
     name = "random"
 
-    def select(self, context, budget):
-        return context.rng.choice(context.unlabeled, size=budget, replace=False)
+    def choose(self, outputs, budget):
+        return outputs.rng.choice(len(outputs.unlabeled), size=budget, replace=False)

@@ -56,8 +56,8 @@ class UncertaintyStrategy(base.ScoredStrategy):
     """Ranks the unlabelled pool by the uncertainty measure named `measure` (a key of MEASURES)."""
     measure = ""
 
-    def scores(self, context):
-        return MEASURES[self.measure](context.probabilities)
+    def scores(self, outputs):
+        return MEASURES[self.measure](outputs.probabilities)
 
     def serving_score(self, learner):
         return served_certainty(learner, self.measure)
