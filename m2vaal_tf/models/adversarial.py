@@ -59,7 +59,7 @@ class AdversarialLearner(Learner):
                     seed=config.seed, name=cls.family)
 
     @classmethod
-    def from_config(cls, config, image_shape, num_classes, round_index):
+    def for_round(cls, config, image_shape, num_classes, round_index):
         """Adam 5e-4 for the VAE (M2-VAAL: the joint model) and for D, as official VAAL."""
         model = cls(**cls.arguments_from_config(config, image_shape, num_classes, round_index))
         model.compile(optimizer=keras.optimizers.Adam(ADAM_LR_VAE), d_optimizer=keras.optimizers.Adam(ADAM_LR_VAE),

@@ -2,7 +2,7 @@
 registry that builds a family by name (after the strategies' registry).
 
 A learner is a compiled `keras.Model` with a custom `train_step`, built inside the distribution
-strategy's scope by its `from_config`, which also makes its optimisers. Every learner classifies
+strategy's scope by its `for_round`, which also makes its optimisers. Every learner classifies
 and embeds; what only some can do is declared in `capabilities`, and callers (summaries, export)
 ask `can(...)` instead of probing for methods:
 
@@ -36,7 +36,7 @@ def build(family: str, config, image_shape, num_classes: int, round_index: int =
     """A fresh, compiled learner of `family` with every variable and optimizer slot created, its
     layers computing in `--precision`; call it inside the distribution scope."""
     with precision.policy_scope(precision.resolve(config.precision)):
-        learner = REGISTRY.get(family).from_config(config, tuple(image_shape), num_classes, round_index)
+        learner = REGISTRY.get(family).for_round(config, tuple(image_shape), num_classes, round_index)
     learner.scoring_batch_size = config.scoring_batch_size
     learner.build_for_training(tuple(image_shape))
     return learner
@@ -71,7 +71,7 @@ class Learner(keras.Model):
                                            name="penultimate_features")
 
     @classmethod
-    def from_config(cls, config, image_shape, num_classes: int, round_index: int) -> "Learner":
+    def for_round(cls, config, image_shape, num_classes: int, round_index: int) -> "Learner":
         """The learner for one round, compiled with its own optimisers."""
         raise NotImplementedError
 

@@ -32,7 +32,7 @@ class Classifier(Learner):
         self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
 
     @classmethod
-    def from_config(cls, config, image_shape, num_classes, round_index):
+    def for_round(cls, config, image_shape, num_classes, round_index):
         model = cls(cls.build_network(config, image_shape, num_classes), recipe=config.task_recipe,
                     name="classifier_learner")
         model.compile(optimizer=task_optimizer(config), jit_compile=config.jit_compile)

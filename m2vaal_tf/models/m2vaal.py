@@ -61,7 +61,7 @@ class M2VAAL(AdversarialLearner):
     def arguments_from_config(cls, config, image_shape, num_classes, round_index):
         """The reference classifier first, from the round's seed as the classifier strategies'
         round model is, so that it is that model when the labelled sets agree."""
-        reference = Classifier.from_config(config, image_shape, num_classes, round_index)
+        reference = Classifier.for_round(config, image_shape, num_classes, round_index)
         classifier = Classifier.build_network(config, image_shape, num_classes)
         return dict(super().arguments_from_config(config, image_shape, num_classes, round_index),
                     reference=reference, task_network=classifier, adversarial=cls.adversarial_objective(config),

@@ -33,7 +33,7 @@ class RankedClassifier(Classifier):
         self.taps_detached = tf.Variable(False, trainable=False, name="taps_detached")
 
     @classmethod
-    def from_config(cls, config, image_shape, num_classes, round_index):
+    def for_round(cls, config, image_shape, num_classes, round_index):
         network = cls.build_network(config, image_shape, num_classes)
         taps, ranker = networks.build_ranker(network, cls.size(config))
         model = cls(network, taps, ranker, attached_epochs=int(RANKER_ATTACHED_FRACTION * config.epochs),

@@ -22,7 +22,7 @@ class TaskLearnerBeside(AdversarialLearner):
 
     @classmethod
     def arguments_from_config(cls, config, image_shape, num_classes, round_index):
-        task_learner = cls.task_learner_class.from_config(config, image_shape, num_classes, round_index)
+        task_learner = cls.task_learner_class.for_round(config, image_shape, num_classes, round_index)
         return dict(super().arguments_from_config(config, image_shape, num_classes, round_index),
                     task_learner=task_learner)
 

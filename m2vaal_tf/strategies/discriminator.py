@@ -1,5 +1,6 @@
-"""Selection by the adversarial discriminator (VAAL, TA-VAAL, M2-VAAL): query the b unlabelled
-samples that D is most sure are unlabelled, i.e. the lowest D(μ ⊕ side) probability of "labelled"."""
+"""Selection by the adversarial discriminator: query the b unlabelled samples that D is most sure
+are unlabelled, i.e. the lowest D(μ ⊕ side) probability of "labelled". One strategy per learner of
+the VAAL family (models/vaal.py, tavaal.py, m2vaal.py), each training its own D."""
 from m2vaal_tf.strategies import base
 
 
@@ -17,3 +18,33 @@ class DiscriminatorStrategy(base.ScoredStrategy):
 
     def serving_score(self, learner):
         return served_probability(learner)
+
+
+@base.register
+class VAAL(DiscriminatorStrategy):
+    """VAAL (Sinha et al. 2019): task-agnostic β-VAE, D on μ, the official loss."""
+    name = model_family = "vaal"
+
+
+@base.register
+class VAALMeanKL(DiscriminatorStrategy):
+    """VAAL with the KL averaged per sample and latent dimension (models/vaal.py, VAALMeanKL)."""
+    name = model_family = "vaal_meankl"
+
+
+@base.register
+class TAVAAL(DiscriminatorStrategy):
+    """TA-VAAL (Kim et al. 2020): VAAL with the loss-prediction score r joined to the code."""
+    name = model_family = "tavaal"
+
+
+@base.register
+class M2VAAL(DiscriminatorStrategy):
+    """M2-VAAL with the adversarial loss (eq. 8, or eq. 9 under --noadversarial): D on [μ, y']."""
+    name = model_family = "m2vaal"
+
+
+@base.register
+class M2VAALNoAdversarial(DiscriminatorStrategy):
+    """M2-VAAL without the adversarial loss (eq. 9); D is still trained and selects."""
+    name = model_family = "m2vaal_noadv"

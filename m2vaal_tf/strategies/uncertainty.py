@@ -1,5 +1,6 @@
 """The uncertainty measures of the seed's eqs. 1-3 on class-probability vectors, as plain
-functions: the uncertainty strategies rank by them, and later strategies weight by them.
+functions, and the three strategies that rank by them (least confidence, margin, entropy); later
+strategies weight by them.
 
 Each takes the array module `xp` it computes with: numpy here, `tf.experimental.numpy` inside an
 exported model's graph (`export.py`), so the served score is this very formula.
@@ -61,3 +62,21 @@ class UncertaintyStrategy(base.ScoredStrategy):
 
     def serving_score(self, learner):
         return served_certainty(learner, self.measure)
+
+
+@base.register
+class LeastConfidence(UncertaintyStrategy):
+    """Eq. 1: query the samples whose top class probability is lowest."""
+    name = measure = "least_confidence"
+
+
+@base.register
+class Margin(UncertaintyStrategy):
+    """Eq. 2: query the samples whose two most likely classes are closest."""
+    name = measure = "margin"
+
+
+@base.register
+class Entropy(UncertaintyStrategy):
+    """Eq. 3: query the samples whose predicted class distribution is most spread."""
+    name = measure = "entropy"
