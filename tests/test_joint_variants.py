@@ -209,3 +209,17 @@ def test_every_joint_study_cell_is_a_valid_configuration():
                   seconds=1.0) for s, a in ((0, 0.62), (1, 0.66))]
     row = joint_study.table(cells).splitlines()[-1]
     assert "| C | kingma | 0,1 | 0.640 ± 0.028 |" in row and "| 0.040 ± 0.028 |" in row
+
+
+def test_vaal_elbo_is_official_vaal_but_for_its_vae_loss(batch):
+    official, elbo = build("vaal", strategy="vaal"), build("vaal_elbo", strategy="vaal_elbo")
+    assert (official.vae_loss, elbo.vae_loss) == ("vaal", "elbo")
+    assert elbo.vae_steps == official.vae_steps == 2 and elbo.disc_steps == official.disc_steps == 1
+    assert [w.shape for w in elbo.weights] == [w.shape for w in official.weights]
+    labeled, labels, unlabeled = batch
+    elbo.sample_latent = lambda mean, log_var: mean
+    t = elbo.game_terms(labeled, unlabeled, first=False)
+    mean, log_var = (v.numpy() for v in elbo.encoder(labeled))
+    output = elbo.decoder(mean).numpy()
+    expected = ((sigmoid_bce(output, labeled / 255.0).sum(axis=(1, 2, 3)) + kl(mean, log_var)) / 784).mean()
+    np.testing.assert_allclose(float(t["vae_labeled"]), expected, rtol=1e-4)

@@ -27,9 +27,9 @@ class VAAL(DiscriminatorStrategy):
 
 
 @base.register
-class VAALMeanKL(DiscriminatorStrategy):
-    """VAAL with the KL averaged per sample and latent dimension (models/vaal.py, VAALMeanKL)."""
-    name = model_family = "vaal_meankl"
+class VAALElbo(DiscriminatorStrategy):
+    """VAAL with the per-pixel Bernoulli ELBO, whose latent code does not collapse (models/vaal.py)."""
+    name = model_family = "vaal_elbo"
 
 
 @base.register
