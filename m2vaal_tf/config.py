@@ -91,7 +91,8 @@ class ExperimentConfig:
     m2_objective: str = setting(
         "soft", "M2-VAAL's L_VAE: soft (the decoder reads the classifier's softmax y' for both pools: the first "
         "joint model) or kingma (Kingma's M2: labelled images decoded with their one-hot label, unlabelled with "
-        "a Gumbel-softmax sample of y', plus the entropy of y'; see README's deviations).", choices=M2_OBJECTIVES)
+        "a Gumbel-softmax sample of y', plus the entropy of y', both detached from the classifier under "
+        "--noclassifier_gets_vae_grad; see README's deviations).", choices=M2_OBJECTIVES)
     gumbel_temperature: float = setting(0.67, "--m2_objective=kingma: temperature of the Gumbel-softmax sample "
                                         "of y' (Maddison et al. 2017 recommend 2/3).", minimum=0.01)
     joint_checkpoints: int = setting(
@@ -158,7 +159,8 @@ class ExperimentConfig:
         if self.joint_keep_best and not self.joint_checkpoints:
             raise ConfigError("--joint_keep_best needs validation checkpoints: set --joint_checkpoints above 0")
         chosen = strategies.get(self.strategy)
-        if self.disc_steps == 0 and (chosen.reads_discriminator or self.adversarial and chosen.model_family == "m2vaal"):
+        needs_d = chosen.reads_discriminator or self.adversarial and chosen.model_family == "m2vaal"
+        if self.disc_steps == 0 and needs_d:
             raise ConfigError(f"--disc_steps=0 leaves D untrained, but --strategy={self.strategy} needs D "
                               "(to select, or for the adversarial loss: pass --noadversarial)")
         if self.stop_kappa and not self.stop_set_size:

@@ -166,7 +166,8 @@ def markdown(summaries: Sequence[StrategySummary]) -> str:
               "|---|---|---|---|---|---|---|---|---|"]
     for s in sorted(summaries, key=lambda s: -s.auc_mean):
         lines.append(f"| {s.strategy} | {s.auc_mean:.4f} ± {s.auc_std:.4f} | {s.first_query_misclassified:.0%} "
-                     f"| {s.misclassified:.0%} | {s.class_balance:.2f} / {s.batch_balance:.2f} | {s.worst_batch_share:.0%} "
+                     f"| {s.misclassified:.0%} | {s.class_balance:.2f} / {s.batch_balance:.2f} "
+                     f"| {s.worst_batch_share:.0%} "
                      f"| {s.new_class_fraction:.0%} | {s.seconds:.0f} "
                      f"| {','.join(map(str, s.seeds))} |")
     return "\n".join(lines) + "\n"
