@@ -9,9 +9,10 @@ A cell is (protocol, variant, seed): round 0 of the grid's protocol (configs/gri
 It records the joint classifier's test accuracy at the end of the round and at its best validation
 checkpoint (20 a round), the plain reference's accuracy, the last labelled task loss, KL and
 reconstruction, and D's held-out ROC AUC where D is trained. Each finished cell is one JSON file in
---out (commit them); a cell another process claimed (logs/joint_study/claims) is skipped, so two
-lanes share one plan: `LANE=1 scripts/joint_study.sh` style, one process per core with
-TF_NUM_INTRAOP_THREADS=1. An interrupted cell resumes inside its round (logs/joint_study/<cell>).
+--out (commit them); a cell another process claimed (logs/joint_study/claims) is skipped, so lanes
+share one plan: scripts/joint_study.sh starts them (one process per core, one thread each) after
+clearing the claims of a killed study. An interrupted cell resumes inside its round
+(logs/joint_study/<cell>).
 """
 import argparse
 import glob
