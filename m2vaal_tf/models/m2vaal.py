@@ -5,7 +5,7 @@ eq. 9), where the decoder reconstructs x from [z, y'] and D reads [μ, y']; then
 steps (it is trained in both variants). Because y' feeds the decoder, the unlabelled pool trains
 the classifier too: `classifier_gets_vae_grad` switches that gradient path (the decoder's, through
 y', on both pools); off, the classifier learns from L_T alone. L_adv never reaches the classifier
-(see `AdversarialLearner.adversarial_terms`).
+(see `AdversarialLearner.game_terms`).
 
 y' is computed one way wherever it joins the code: with dropout off, for the decoder, for L_adv,
 for D's training and for selection, so D is trained on the codes it later scores. L_T alone sees
