@@ -12,6 +12,7 @@ bad flag is reported at once. Checks that need the data (class range, pool size)
 """
 import dataclasses
 import os
+import re
 from typing import Optional, Tuple
 
 from m2vaal_tf import strategies
@@ -56,6 +57,11 @@ class ExperimentConfig:
                                       hparam=False)
     model_size: str = setting("small", "Network size preset: small (the seed's nets) or large (about 3M "
                               "classifier parameters, protocol C).", choices=tuple(PRESETS))
+    model: str = setting("", "Your own Keras classifier instead of the preset, as package.module:function: it takes "
+                         "(input_shape, num_classes) and returns an uncompiled keras.Model of raw pixels -> logits "
+                         "(see README).")
+    model_features_layer: str = setting("", "--model: the layer whose output is the penultimate features "
+                                        "(default: the input of the last Dense layer).")
     beta: float = setting(1.0, "Weight of the KL term of the β-VAE.", minimum=0)
     adversary_weight: float = setting(1.0, "Weight of the VAE's adversarial loss (VAAL family).", minimum=0)
     vae_steps: int = setting(0, "VAE (M2-VAAL: joint) steps per iteration; 0 = the model's default (VAAL 2, "
@@ -174,6 +180,8 @@ class ExperimentConfig:
             raise ConfigError(f"--initial_classes={_join(self.initial_classes)} lists a class twice")
         if any(c < 0 for c in self.initial_classes):
             raise ConfigError(f"--initial_classes={_join(self.initial_classes)} has a negative class")
+        if self.model and not re.fullmatch(r"[\w.]+:[\w.]+", self.model):
+            raise ConfigError(f"--model={self.model!r} must be package.module:function")
         if self.run_name and (os.sep in self.run_name or self.run_name in (".", "..")):
             raise ConfigError(f"--run_name={self.run_name!r} must be a plain directory name")
 

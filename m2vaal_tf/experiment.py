@@ -8,6 +8,7 @@ every round seeded from (seed, round), reaches the same labelled set as an unint
 oracle that answers later (`--oracle=files`) stops the run at a pending query; `--resume`
 collects the answers and continues.
 """
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -21,7 +22,7 @@ import tensorflow as tf
 from m2vaal_tf import atomic, distribute, export, models, oracle, stopping, strategies
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.data import Dataset, load_dataset
-from m2vaal_tf.models import precision
+from m2vaal_tf.models import precision, task_networks
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.played_round import NOTHING, PlayedRound
 from m2vaal_tf.pool import ActivePool
@@ -29,10 +30,16 @@ from m2vaal_tf.reporting import diagnostics, results
 from m2vaal_tf.reporting.summaries import RunSummaries
 
 
-def prepare(config: ExperimentConfig, dataset: Optional[Dataset] = None) -> "Experiment":
-    """Loads the data and checks the config against it and against the run directory; writes nothing."""
+def prepare(config: ExperimentConfig, dataset: Optional[Dataset] = None,
+            model_fn: Optional[Callable[..., keras.Model]] = None) -> "Experiment":
+    """Loads the data and checks the config against it and against the run directory; writes nothing.
+    `model_fn(input_shape, num_classes)` is the user's task network, as `--model` names it."""
+    if model_fn is not None:
+        config = dataclasses.replace(config, model=task_networks.spec_of(model_fn))
     if dataset is None:
         dataset = load_dataset(config.dataset, config.data_dir, config.validation_size, config.image_size)
+    if config.model:  # the user's model is built once here, so that its errors come before any state
+        task_networks.build(config, dataset.image_shape, dataset.num_classes)
     if dataset.seed_indices is not None:
         config = config.with_seed_set(dataset.name, len(dataset.seed_indices))
     config.check_against_data(dataset.num_classes, len(dataset.pool_labels))
@@ -227,20 +234,11 @@ class Experiment:
                 f"{extra['selected_misclassified']:.0%} of them misclassified by the round's model")
 
     def _describe(self, learner, out: Callable[[str], None]) -> None:
-        """The sub-models and their parameters, once per run; weights shared by two sub-models (the
-        penultimate-feature view, VAAL's classifier and its task learner) are counted once."""
-        if self._model_described:
-            return
-        self._model_described = True
-        seen, parts = set(), []
-        for layer in learner.layers:
-            weights = {id(w) for w in layer.weights}
-            if isinstance(layer, keras.Model) and weights - seen:
-                parts.append(f"{layer.name} {layer.count_params():,}")
-            seen |= weights
-        out(f"model {learner.name}: " + ", ".join(parts)
-            + f" parameters; {self.distribution.num_replicas_in_sync} replica(s); "
-            + precision.describe(self.config.precision))
+        """The sub-models and their parameters, once per run."""
+        if not self._model_described:
+            self._model_described = True
+            out(f"model {learner.name}: {learner.describe()} parameters; "
+                f"{self.distribution.num_replicas_in_sync} replica(s); {precision.describe(self.config.precision)}")
 
 
 def _accuracy(learner, images: np.ndarray, labels: np.ndarray) -> float:

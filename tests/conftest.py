@@ -17,10 +17,11 @@ from m2vaal_tf import data  # noqa: E402
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def kill_train_py_when(flags, ready, timeout=240):
-    """Starts `train.py` with `flags` and SIGKILLs it as soon as `ready()` holds, failing if the run
-    ends first: a crash at the worst moment, for the resume tests."""
-    process = subprocess.Popen([sys.executable, "train.py", *flags], cwd=PROJECT_ROOT,
+def kill_train_py_when(flags, ready, timeout=240, program=("train.py",)):
+    """Starts `train.py` (or `program`, e.g. a launcher and train.py) with `flags` and SIGKILLs it as
+    soon as `ready()` holds, failing if the run ends first: a crash at the worst moment, for the
+    resume tests."""
+    process = subprocess.Popen([sys.executable, *program, *flags], cwd=PROJECT_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + timeout

@@ -56,7 +56,7 @@ class AdversarialLearner(Learner):
                     beta=config.beta, adversary_weight=config.adversary_weight,
                     vae_steps=config.vae_steps or cls.default_vae_steps, disc_steps=config.disc_steps,
                     vae_loss=cls.default_vae_loss if config.vae_loss == "auto" else config.vae_loss,
-                    seed=config.seed, name=cls.family)
+                    seed=config.seed, features_layer=config.model_features_layer, name=cls.family)
 
     @classmethod
     def for_round(cls, config, image_shape, num_classes, round_index):

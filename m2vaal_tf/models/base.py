@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf.models import precision
+from m2vaal_tf.models import precision, task_networks
 from m2vaal_tf.models.networks import PRESETS
 from m2vaal_tf.registry import Registry
 
@@ -54,7 +54,8 @@ class RoundData:
 
 
 class Learner(keras.Model):
-    """`task_network` is the functional classifier whose `features` layer is the penultimate one."""
+    """`task_network` is the functional classifier (a preset or the user's, `task_networks.py`); its
+    penultimate features are the output of `features_layer` (see `task_networks.penultimate`)."""
 
     family: str = ""
     capabilities: FrozenSet[str] = frozenset()
@@ -64,11 +65,10 @@ class Learner(keras.Model):
     # selection's quality apart.
     reference: Optional["Learner"] = None
 
-    def __init__(self, task_network: keras.Model, **kwargs):
+    def __init__(self, task_network: keras.Model, features_layer: str = "", **kwargs):
         super().__init__(**kwargs)
         self.task_network = task_network
-        self.feature_network = keras.Model(task_network.input, task_network.get_layer("features").output,
-                                           name="penultimate_features")
+        self.feature_network, self.head = task_networks.split(task_network, features_layer)
 
     @classmethod
     def for_round(cls, config, image_shape, num_classes: int, round_index: int) -> "Learner":
@@ -81,6 +81,17 @@ class Learner(keras.Model):
 
     def can(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    def describe(self) -> str:
+        """Its sub-models and their parameter counts; weights shared by two sub-models (the penultimate
+        features and the head, VAAL's classifier and its task learner) are counted once."""
+        seen, parts = set(), []
+        for layer in self.layers:
+            weights = {id(w) for w in layer.weights}
+            if isinstance(layer, keras.Model) and weights - seen:
+                parts.append(f"{layer.name} {layer.count_params():,}")
+            seen |= weights
+        return ", ".join(parts)
 
     def build_for_training(self, image_shape) -> None:
         """Creates every variable and optimizer slot before `fit` (needed under tf.distribute)."""

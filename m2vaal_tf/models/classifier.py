@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from m2vaal_tf import distribute
-from m2vaal_tf.models import losses, networks, pipelines
+from m2vaal_tf.models import losses, pipelines, task_networks
 from m2vaal_tf.models.base import Learner, register
 
 VAAL_TASK_LR = 0.01
@@ -33,14 +33,10 @@ class Classifier(Learner):
 
     @classmethod
     def for_round(cls, config, image_shape, num_classes, round_index):
-        model = cls(cls.build_network(config, image_shape, num_classes), recipe=config.task_recipe,
-                    name="classifier_learner")
+        model = cls(task_networks.build(config, image_shape, num_classes), recipe=config.task_recipe,
+                    features_layer=config.model_features_layer, name="classifier_learner")
         model.compile(optimizer=task_optimizer(config), jit_compile=config.jit_compile)
         return model
-
-    @classmethod
-    def build_network(cls, config, image_shape, num_classes):
-        return networks.build_classifier(image_shape, num_classes, cls.size(config))
 
     @property
     def metrics(self):

@@ -25,7 +25,7 @@ training does to the classifier from what the selection does to the labelled set
 import keras
 import tensorflow as tf
 
-from m2vaal_tf.models import joint_checkpoints, losses
+from m2vaal_tf.models import joint_checkpoints, losses, task_networks
 from m2vaal_tf.models.adversarial import AdversarialLearner
 from m2vaal_tf.models.base import register
 from m2vaal_tf.models.classifier import Classifier
@@ -62,7 +62,7 @@ class M2VAAL(AdversarialLearner):
         """The reference classifier first, from the round's seed as the classifier strategies'
         round model is, so that it is that model when the labelled sets agree."""
         reference = Classifier.for_round(config, image_shape, num_classes, round_index)
-        classifier = Classifier.build_network(config, image_shape, num_classes)
+        classifier = task_networks.build(config, image_shape, num_classes)
         return dict(super().arguments_from_config(config, image_shape, num_classes, round_index),
                     reference=reference, task_network=classifier, adversarial=cls.adversarial_objective(config),
                     classifier_gets_vae_grad=config.classifier_gets_vae_grad, objective=config.m2_objective,
@@ -87,8 +87,9 @@ class M2VAAL(AdversarialLearner):
 
     def sides_and_task(self, images, labels, first):
         """The joint step's classifier terms from one pass of its trunk: y' (dropout off) of the whole
-        batch, and L_T on the labelled part with dropout on. The trunk (up to `features`) has no
-        dropout, so both read the same features, and only the head (dropout, logits) runs twice."""
+        batch, and L_T on the labelled part with dropout on. The presets' trunk (up to `features`) has no
+        dropout, so both read the same features, and only the head (dropout, logits) runs twice; a
+        user's trunk runs once, in training mode (its dropout and batch statistics on)."""
         if labels is None:
             return super().sides_and_task(images, labels, first)
         features = self.feature_network(images, training=True)
@@ -111,11 +112,6 @@ class M2VAAL(AdversarialLearner):
         in the logits; its noise comes from the model's own seed generator."""
         uniform = keras.random.uniform(tf.shape(logits), minval=1e-6, maxval=1.0 - 1e-6, seed=self.seed_generator)
         return tf.nn.softmax((tf.nn.log_softmax(logits) - tf.math.log(-tf.math.log(uniform))) / self.gumbel_temperature)
-
-    def head(self, features, training):
-        """The classifier after its penultimate features: dropout, then the logits layer."""
-        return self.task_network.get_layer("logits")(
-            self.task_network.get_layer("features_dropout")(features, training=training))
 
     def build_for_training(self, image_shape):
         if self.reference is not None:

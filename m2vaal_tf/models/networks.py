@@ -14,6 +14,7 @@ from m2vaal_tf.sizes import PRESETS, NetworkSize
 # The last layer of every network computes in float32 whatever the dtype policy (`precision.py`):
 # what the losses, softmax and KL read stays float32 under mixed_bfloat16.
 FLOAT32 = "float32"
+PRESET_TAPS = ("conv1", "conv2", "features")  # what TA-VAAL's ranker reads of a preset classifier
 
 
 def _conv_trunk(images, size: NetworkSize, prefix: str):
@@ -79,18 +80,23 @@ def build_discriminator(input_dim: int, size: NetworkSize = PRESETS["small"]) ->
     return keras.Model(code, layers.Dense(1, dtype=FLOAT32)(x), name="discriminator")
 
 
-def build_ranker(classifier: keras.Model, size: NetworkSize = PRESETS["small"]):
+def build_ranker(classifier: keras.Model, features, size: NetworkSize = PRESETS["small"]):
     """TA-VAAL's ranker (the loss-prediction module of Yoo & Kweon 2019) on the classifier's taps:
-    each tap is pooled, mapped by a dense layer, and the concatenation gives one scalar score.
+    each tap is pooled (if it is a feature map), mapped by a dense layer, and the concatenation
+    gives one scalar score. The taps are the presets' `conv1`, `conv2` and `features` layers; a
+    user's network offers its penultimate `features` tensor alone.
 
-    Returns (taps: images -> [conv1, conv2, features, logits], sharing the classifier's weights;
-    ranker: [conv1, conv2, features] -> score). Apart, so that the taps can be detached from the
-    ranker's loss (TA-VAAL stops that gradient after EPOCHL epochs)."""
-    tap_layers = [classifier.get_layer(name).output for name in ("conv1", "conv2", "features")]
+    Returns (taps: images -> [tap..., logits], sharing the classifier's weights; ranker: [tap...] ->
+    score). Apart, so that the taps can be detached from the ranker's loss (TA-VAAL stops that
+    gradient after EPOCHL epochs)."""
+    names = {layer.name for layer in classifier.layers}
+    tap_layers = ([classifier.get_layer(name).output for name in PRESET_TAPS] if names.issuperset(PRESET_TAPS)
+                  else [features])
     taps = keras.Model(classifier.input, tap_layers + [classifier.output], name="classifier_taps")
     inputs = [keras.Input(shape=tuple(t.shape[1:]), name=f"tap{i + 1}") for i, t in enumerate(tap_layers)]
-    pooled = [layers.GlobalAveragePooling2D()(t) for t in inputs[:2]] + [inputs[2]]
+    pooled = [layers.GlobalAveragePooling2D()(t) if len(t.shape) == 4 else t for t in inputs]
     mapped = [layers.Dense(size.ranker_units, activation="relu", name=f"ranker_fc{i + 1}")(p)
               for i, p in enumerate(pooled)]
-    score = layers.Dense(1, name="ranker_score", dtype=FLOAT32)(layers.Concatenate()(mapped))
+    joined = layers.Concatenate()(mapped) if len(mapped) > 1 else mapped[0]
+    score = layers.Dense(1, name="ranker_score", dtype=FLOAT32)(joined)
     return taps, keras.Model(inputs, score, name="ranker")

@@ -13,7 +13,7 @@ After cubeyoung/TA-VAAL, in its two phases per round:
 import keras
 import tensorflow as tf
 
-from m2vaal_tf.models import losses, networks
+from m2vaal_tf.models import losses, networks, task_networks
 from m2vaal_tf.models.base import register
 from m2vaal_tf.models.classifier import Classifier, task_optimizer
 from m2vaal_tf.models.vaal import TaskLearnerBeside
@@ -34,10 +34,11 @@ class RankedClassifier(Classifier):
 
     @classmethod
     def for_round(cls, config, image_shape, num_classes, round_index):
-        network = cls.build_network(config, image_shape, num_classes)
-        taps, ranker = networks.build_ranker(network, cls.size(config))
+        network = task_networks.build(config, image_shape, num_classes)
+        features = task_networks.penultimate(network, config.model_features_layer)
+        taps, ranker = networks.build_ranker(network, features, cls.size(config))
         model = cls(network, taps, ranker, attached_epochs=int(RANKER_ATTACHED_FRACTION * config.epochs),
-                    recipe=config.task_recipe, name="ranked_classifier")
+                    recipe=config.task_recipe, features_layer=config.model_features_layer, name="ranked_classifier")
         model.compile(optimizer=task_optimizer(config), jit_compile=config.jit_compile)
         return model
 
