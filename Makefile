@@ -4,9 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench results data clean-venv
+.PHONY: demo test lint wheel-check docs bench results data clean-venv
 
-$(STAMP): setup.py
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -20,8 +20,21 @@ demo: $(STAMP) data
 
 # Test files in parallel, one worker per core up to 4, each file on one worker so that a file's
 # module fixtures (one real run each) are computed once: 1.46x faster than serial on 2 cores.
-test: $(STAMP) data
+test: $(STAMP) data lint
 	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# The package as a user installs it: a wheel built from the tree, installed into an empty venv,
+# m2vaal_tf.select(...) run there on arrays (CI runs it after the tests).
+wheel-check:
+	scripts/check_wheel.sh
+
+# The API reference, generated from the docstrings into docs/api/ (open docs/api/index.html).
+docs: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[docs]'
+	$(BIN)/pdoc -o docs/api m2vaal_tf
 
 # Benchmark tables (about 30 minutes on 2 cores): train step and scoring images/s, selection time
 # vs pool size, TensorBoard summaries per round, seconds per round and peak memory per strategy.

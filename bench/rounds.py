@@ -29,7 +29,8 @@ def one_strategy(name, labeled, pool, epochs, repeats):
     with tempfile.TemporaryDirectory() as logdir:
         for repeat in range(repeats):
             config = ExperimentConfig(strategy=name, initial_labeled=labeled, budget=labeled,
-                                      max_labeled=2 * labeled, max_rounds=2, pool_subsample=pool, epochs=epochs, vae_epochs=epochs,
+                                      max_labeled=2 * labeled, max_rounds=2, pool_subsample=pool, epochs=epochs,
+                                      vae_epochs=epochs,
                                       projector_every=0, mc_samples=10, seed=repeat, logdir=logdir,
                                       run_name=f"{name}_{repeat}")
             run = experiment.prepare(config, dataset=dataset)

@@ -42,6 +42,7 @@ class PrecomputedOutputs:
 
 def real_codes(family, size):
     import keras
+
     from m2vaal_tf import data, models
     dataset = data.load_dataset("fashion_mnist")
     keras.utils.set_random_seed(0)

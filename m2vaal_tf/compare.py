@@ -87,8 +87,7 @@ def run_all(configs, out=print, records_dir="", unfinished_dir=""):
             out(f"{label}: {'resuming' if config.resume else 'starting'}")
             keep = ((lambda: records.keep_unfinished(config.run_dir, unfinished_dir, protocol, name))
                     if unfinished_dir else (lambda: None))
-            run.run(flags_text=flags.flagfile_text(config), out=lambda line: out(f"  {line}"), progress=sys.stdout,
-                    round_saved=keep)
+            run.run(out=lambda line: out(f"  {line}"), progress=sys.stdout, round_saved=keep)
             out(f"{label}: done in {time.perf_counter() - start:.0f}s")
             keras.backend.clear_session()  # each run builds its own models; free the previous ones
         if records_dir:

@@ -26,13 +26,15 @@ VAE_LOSSES = ("auto", "vaal", "tavaal", "elbo")
 TASK_RECIPES = ("plain", "vaal")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # models/precision.py resolves auto
 ORACLES = ("simulated", "files")  # oracle.make builds each
+SEED_SET_DATA = ("folder:", "csv:", "npz:")  # data that may bring a labelled seed set: their initial set
 M2_OBJECTIVES = ("soft", "kingma")  # models/m2vaal.py
 
 @dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
     dataset: str = setting(
         "fashion_mnist", "Data set: fashion_mnist, idx:DIR (four MNIST-style IDX files), tfds:NAME (a TFDS "
-        "image classification data set) or folder:DIR (your images; see README).", defines_pool=True)
+        "image classification data set), folder:DIR (your images), csv:FILE (image paths and labels) or npz:PATH "
+        "(your arrays); see README.", defines_pool=True)
     data_dir: Optional[str] = setting(
         None, "Directory holding the data set's files (Fashion-MNIST IDX files, or the TFDS data directory). "
         "Default: /usr/share/datasets/fashion-mnist, then the Keras cache.", hparam=False)
@@ -132,7 +134,8 @@ class ExperimentConfig:
     oracle: str = setting("simulated", "Who labels the queries: simulated (the data set's labels) or files (a "
                           "person fills in logs/<run>/queries/round_<k>/labels.csv, then --resume).",
                           choices=ORACLES, hparam=False)
-    image_size: int = setting(28, "--dataset=folder:DIR: images are resized to this size (square).", minimum=8)
+    image_size: int = setting(28, "Images of folder:, csv: and npz: data sets (and Python arrays) are resized to this "
+                          "size (square).", minimum=8)
     export: bool = setting(False, "Write a SavedModel after every round to logs/<run>/export/round_<k> (and "
                            "export/latest) for scoring new images.", hparam=False)
     projector_every: int = setting(1, "Write the TensorBoard embedding projector every this many rounds (and "
@@ -173,8 +176,8 @@ class ExperimentConfig:
             raise ConfigError(f"--stop_kappa={self.stop_kappa} needs a stop set: set --stop_set_size above 0")
         if self.learning_rate <= 0:
             raise ConfigError(f"--learning_rate={self.learning_rate} must be positive")
-        if self.max_labeled < self.initial_labeled and not self.dataset.startswith("folder:"):
-            raise ConfigError(  # A folder data set's initial set is its labelled images: checked with the data.
+        if self.max_labeled < self.initial_labeled and not self.dataset.startswith(SEED_SET_DATA):
+            raise ConfigError(
                 f"--max_labeled={self.max_labeled} is below --initial_labeled={self.initial_labeled}")
         if len(set(self.initial_classes)) != len(self.initial_classes):
             raise ConfigError(f"--initial_classes={_join(self.initial_classes)} lists a class twice")
@@ -189,7 +192,7 @@ class ExperimentConfig:
         """A folder data set brings its labelled seed set: it is the initial labelled set."""
         if self.initial_classes:
             raise ConfigError(f"--initial_classes does not apply to --dataset={dataset_name}: its initial labelled "
-                              "set is the images of DIR/labeled")
+                              "set is the images whose labels the data set gives")
         if self.oracle == "simulated":
             raise ConfigError(f"--oracle=simulated answers from the data set's labels, and the unlabelled images "
                               f"of --dataset={dataset_name} have none; use --oracle=files")

@@ -10,8 +10,8 @@ import typing
 from absl import flags
 
 from m2vaal_tf.config import ExperimentConfig
-from m2vaal_tf.settings import choices_of, fields_with_role
 from m2vaal_tf.errors import ConfigError
+from m2vaal_tf.settings import choices_of, flagfile_text  # noqa: F401 (the programs' flags.txt)
 
 FLAGS = flags.FLAGS
 
@@ -58,31 +58,14 @@ def to_config(flag_values=FLAGS, config_class=ExperimentConfig) -> ExperimentCon
     return config_class(**values)
 
 
-def flagfile_text(config: ExperimentConfig) -> str:
-    """The run's resolved settings as a flagfile: `--flagfile=<run>/flags.txt --resume` continues it.
-
-    The config's values, not the command line's: `compare` runs many configs from one command line."""
-    lines = []
-    for name in fields_with_role(type(config), "saved"):
-        value = config.resolved_run_name if name == "run_name" else getattr(config, name)
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            lines.append(f"--{name}" if value else f"--no{name}")
-        elif isinstance(value, tuple):
-            lines.append(f"--{name}={','.join(map(str, value))}")
-        else:
-            lines.append(f"--{name}={value}")
-    return "\n".join(lines) + "\n"
-
-
 def markdown_table(config_class=ExperimentConfig) -> str:
     """The settings as README's flag table (tests/test_config.py keeps README equal to it)."""
     rows = ["| flag | default | meaning |", "|---|---|---|"]
     for field in dataclasses.fields(config_class):
         default = field.default
         shown = ("on" if default else "off") if isinstance(default, bool) else (
-            ",".join(map(str, default)) or "–" if isinstance(default, tuple) else "–" if default in (None, "") else default)
+            ",".join(map(str, default)) or "–" if isinstance(default, tuple)
+            else "–" if default in (None, "") else default)
         choices = choices_of(field) if field.name != "strategy" else None
         meaning = field.metadata["help"] + (f" One of: {', '.join(f'`{c}`' for c in choices)}." if choices else "")
         rows.append(f"| `--{field.name}` | {shown} | {meaning.replace('|', '/')} |")

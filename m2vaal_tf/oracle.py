@@ -5,8 +5,9 @@
              a contact sheet, and `labels.csv` with an empty `label` column) and the run stops;
              `--resume` reads the filled-in file back, checks it, and continues
 
-An oracle has two calls: `ask(query)` returns the labels, or None when they will come later, and
-`collect(query)` returns them for a query asked before (the run was resumed). The pool records
+An oracle has three calls: `ask(query)` returns the labels, or None when they will come later,
+`collect(query)` returns them for a query asked before (the run was resumed), and `was_asked(query)`
+says whether a pending query was asked (or is yet to be). The pool records
 whatever an oracle answers, so a learner never reads ground truth, and it records nothing until
 every label of the batch is in and valid.
 """
@@ -18,8 +19,8 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from m2vaal_tf import atomic
-from m2vaal_tf.reporting import image_grid
 from m2vaal_tf.errors import DataError
+from m2vaal_tf.reporting import image_grid
 
 LABELS_FILE = "labels.csv"
 CONTACT_SHEET = "contact_sheet.png"
@@ -41,6 +42,10 @@ class SimulatedOracle:
         return self.label(query.selected)
 
     collect = ask
+
+    def was_asked(self, query) -> bool:
+        """It answers at once: a pending query's labels are always there."""
+        return True
 
 
 class FileOracle:
@@ -79,6 +84,11 @@ class FileOracle:
         writer.writerows(rows)
         atomic.write_text(self.labels_path(query.round), out.getvalue())  # last: its presence means complete
         return None
+
+    def was_asked(self, query) -> bool:
+        """Whether the query's files were written: a query chosen from Python (`loop.query()`), or one
+        whose run was killed before they were, is asked again when the command line resumes it."""
+        return os.path.exists(self.labels_path(query.round))
 
     def instructions(self, query, resume_command: str) -> str:
         return (f"Round {query.round}: {len(query.selected)} images to label in {self.round_dir(query.round)}/ "

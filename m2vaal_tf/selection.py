@@ -15,7 +15,6 @@ These are the strategies' own `choose` functions, which the round loop calls on 
 outputs: with the round's seed, the same arrays give the round loop's very selection.
 """
 import dataclasses
-from typing import Optional
 
 import numpy as np
 

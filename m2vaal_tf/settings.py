@@ -51,3 +51,22 @@ def check_declared(field: dataclasses.Field, value) -> None:
     elif minimum is not None and value < minimum:
         bound = "0 or more" if minimum == 0 else f"at least {minimum}"
         raise ConfigError(f"--{field.name}={value} must be {bound}")
+
+
+def flagfile_text(config) -> str:
+    """The run's resolved settings as a flagfile: `--flagfile=<run>/flags.txt --resume` continues it.
+
+    The config's values, not the command line's: `compare` runs many configs from one command line, and
+    a run started from Python is resumed from the command line with it."""
+    lines = []
+    for name in fields_with_role(type(config), "saved"):
+        value = config.resolved_run_name if name == "run_name" else getattr(config, name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            lines.append(f"--{name}" if value else f"--no{name}")
+        elif isinstance(value, tuple):
+            lines.append(f"--{name}={','.join(map(str, value))}")
+        else:
+            lines.append(f"--{name}={value}")
+    return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ def main(argv):
         run = experiment.prepare(config)
         print(f"run {config.run_dir}: strategy={config.strategy} data={config.dataset} "
               f"pool={len(run.pool.unlabeled_indices)} labelled={len(run.pool.labeled_indices)}")
-        run.run(flags_text=flags.flagfile_text(config), progress=sys.stdout)
+        run.run(progress=sys.stdout)
     except UserError as e:  # e.g. a labels file with problems: nothing was recorded
         cli.exit_with_error(str(e))
 

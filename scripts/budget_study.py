@@ -13,13 +13,11 @@ as TA-VAAL's SUBSET (its protocol A budget: 8,593 iterations at E_v = 100).
 """
 import argparse
 import os
-import sys
+
+import study_cells
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
-import study_cells  # noqa: E402
 
 PROTOCOLS = {"A": dict(initial_labeled=1000, budget=1000),
              "B": dict(initial_labeled=500, initial_classes=(2, 4, 7), budget=64)}

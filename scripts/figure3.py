@@ -10,10 +10,8 @@ misclassified image ("Coat taken for Pullover").
 import argparse
 import glob
 import os
-import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 TAG = "images/reconstructions"

@@ -13,10 +13,8 @@ commands that measured them; a GPU is assumed --gpu_speedup times faster (an est
 import argparse
 import json
 import os
-import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 CANDIDATES = 10000  # configs/grid_*.cfg --candidates_per_round

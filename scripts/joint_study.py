@@ -20,10 +20,8 @@ import json
 import os
 import shutil
 import statistics
-import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 # round 0 of the grid's protocols (configs/protocol_<p>.cfg + configs/grid_<p>.cfg); the strategy
 # picks the learner: Algorithms 1/2 train M2-VAAL on C, M2-VAAL selects by D on A and B.
@@ -68,13 +66,13 @@ def compute(dataset, protocol, variant, seed) -> dict:
     """Round 0 of the cell; its run directory keeps the round's state until the cell is done."""
     import numpy as np
 
-    from m2vaal_tf import experiment
+    from m2vaal_tf.loop import ActiveLearningLoop
     from m2vaal_tf.models import precision
     from m2vaal_tf.pool import ActivePool
     config = config_for(protocol, variant, seed)
     os.makedirs(config.run_dir, exist_ok=True)
     pool = ActivePool.draw(config.pool_settings(), dataset.pool_labels, None, config)
-    played = experiment.Experiment(config, dataset, pool).play_unrecorded(out=lambda line: None)
+    played = ActiveLearningLoop(config, dataset, pool).play_unrecorded(out=lambda line: None)
     learner, m = played.learner, played.metrics
     final = m["test_accuracy"]
     learner.best.restore()

@@ -12,8 +12,6 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

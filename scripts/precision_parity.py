@@ -25,12 +25,10 @@ import sys
 import tempfile
 
 import numpy as np
+import study_cells
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
-import study_cells  # noqa: E402
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 METRICS = {"quickstart": ("final_test_accuracy", "curve_area"),

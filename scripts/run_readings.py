@@ -22,10 +22,9 @@ import sys
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from m2vaal_tf.reporting import curves, grid_page, records
 
-from m2vaal_tf.reporting import curves, grid_page, records  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def paired_auc(run: curves.Curve, other: curves.Curve) -> tuple:

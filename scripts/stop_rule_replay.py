@@ -10,12 +10,8 @@ records too. Prints a markdown table per run.
 """
 import argparse
 import csv
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from m2vaal_tf import stopping  # noqa: E402
+from m2vaal_tf import stopping
 
 
 def replay(rows, threshold: float, patience: int):

@@ -25,7 +25,8 @@ def test_gradient_embedding_is_the_last_layer_gradient_at_the_predicted_label():
     for i in range(len(images)):
         with tf.GradientTape() as tape:
             logits = network(images[i:i + 1], training=False)
-            loss = keras.losses.sparse_categorical_crossentropy(np.array([probabilities[i].argmax()]), logits, from_logits=True)
+            loss = keras.losses.sparse_categorical_crossentropy(np.array([probabilities[i].argmax()]), logits,
+                                                                from_logits=True)
         gradient = tape.gradient(loss, kernel).numpy()  # [features, classes]
         np.testing.assert_allclose(_explicit(probabilities[i:i + 1], features[i:i + 1])[0],
                                    gradient.T.ravel(), rtol=1e-4, atol=1e-6)

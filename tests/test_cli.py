@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import PROJECT_ROOT
 
 BIN = os.path.dirname(sys.executable)

@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 import pytest
+from conftest import PROJECT_ROOT
 
 from m2vaal_tf.reporting import curves
-from conftest import PROJECT_ROOT
 
 
 def test_normalised_auc_is_the_mean_accuracy_along_the_curve():

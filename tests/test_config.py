@@ -5,11 +5,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import PROJECT_ROOT
 
 from m2vaal_tf import experiment, flags
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.errors import ConfigError, DataError
-from conftest import PROJECT_ROOT
 
 QUICK = dict(initial_labeled=100, budget=50, max_labeled=200, pool_subsample=500, epochs=1)
 

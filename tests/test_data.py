@@ -4,11 +4,11 @@ import os
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
+from conftest import write_idx, write_idx_directory
 
 from m2vaal_tf import data, pool
-from m2vaal_tf.models import pipelines
 from m2vaal_tf.errors import DataError
-from conftest import write_idx, write_idx_directory
+from m2vaal_tf.models import pipelines
 
 
 def test_real_fashion_mnist_split(fashion_mnist_arrays):

@@ -123,6 +123,7 @@ def test_no_duplicates_and_no_labeled_indices(name):
 @pytest.mark.parametrize("strategy", ["algorithm1", "algorithm2", "coreset", "bald", "badge"])
 def test_short_real_run_logs_selection_diagnostics(tmp_path, fashion_subset, strategy):
     import csv
+
     from m2vaal_tf import experiment
     config = ExperimentConfig(strategy=strategy, initial_labeled=64, budget=40, max_labeled=104, epochs=4,
                               pool_subsample=500, batch_size=32, mc_samples=5, vae_epochs=2, vae_batch_size=32,

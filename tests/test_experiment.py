@@ -7,12 +7,12 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import PROJECT_ROOT, kill_train_py_when
 
 from m2vaal_tf import experiment
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.models import precision
 from m2vaal_tf.pool import ActivePool
-from conftest import PROJECT_ROOT, kill_train_py_when
 
 SMALL = dict(initial_labeled=100, budget=100, max_labeled=400, pool_subsample=1500, epochs=4, batch_size=32)
 

@@ -12,12 +12,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import PROJECT_ROOT, write_idx
 
 from m2vaal_tf import experiment, export, models, score, strategies
-from m2vaal_tf.errors import DataError
 from m2vaal_tf.config import ExperimentConfig
+from m2vaal_tf.errors import DataError
 from m2vaal_tf.strategies import uncertainty
-from conftest import PROJECT_ROOT, write_idx
 
 # Loads an export with m2vaal_tf made unimportable, and prints every function's outputs as JSON.
 LOAD_WITHOUT_PACKAGE = """

@@ -82,7 +82,8 @@ def person_labels(run_dir, round_index, answers):
 
 def folder_config(root, tmp_path, run_name, **overrides):
     settings = dict(dataset=f"folder:{root}", oracle="files", strategy="entropy", budget=8, max_labeled=40,
-                    epochs=2, batch_size=16, vae_epochs=2, vae_batch_size=16, projector_samples=40, logdir=str(tmp_path),
+                    epochs=2, batch_size=16, vae_epochs=2, vae_batch_size=16, projector_samples=40,
+                    logdir=str(tmp_path),
                     run_name=run_name)
     return ExperimentConfig(**{**settings, **overrides})
 

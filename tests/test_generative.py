@@ -10,11 +10,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import PROJECT_ROOT
 
 from m2vaal_tf import experiment, models, strategies
-from m2vaal_tf.models import budget, losses, networks, pipelines
 from m2vaal_tf.config import ExperimentConfig
-from conftest import PROJECT_ROOT
+from m2vaal_tf.models import budget, losses, networks, pipelines
 
 
 @pytest.mark.parametrize("size, low, high", [("small", 0.7e6, 1.0e6), ("large", 2.8e6, 3.6e6)])

@@ -13,8 +13,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import PROJECT_ROOT
+
 from m2vaal_tf.errors import UserError
 from m2vaal_tf.reporting import curves, grid_page, records
 

@@ -7,12 +7,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import PROJECT_ROOT
 
 from m2vaal_tf import models
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.models import joint_checkpoints, m2vaal
-from conftest import PROJECT_ROOT
 
 
 def tiny_config(**overrides):

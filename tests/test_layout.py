@@ -1,10 +1,9 @@
-"""The package's shape, kept as it was agreed (DESIGN.md, the architecture issue): no import cycle
+"""The package's shape, as docs/ARCHITECTURE.md draws it: no import cycle
 between its modules, small modules, and the library reading no absl flags."""
 import ast
 import os
 
 import pytest
-
 from conftest import PROJECT_ROOT
 
 PACKAGE = os.path.join(PROJECT_ROOT, "m2vaal_tf")

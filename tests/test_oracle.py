@@ -9,11 +9,11 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import PROJECT_ROOT
 
 from m2vaal_tf import experiment, oracle
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.errors import DataError
-from conftest import PROJECT_ROOT
 
 SETTINGS = dict(strategy="margin", initial_labeled=100, budget=30, max_labeled=160, pool_subsample=800,
                 epochs=2, batch_size=32, projector_every=0)

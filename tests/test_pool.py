@@ -18,12 +18,14 @@ def make_pool():
 def test_views_follow_recorded_rounds():
     pool = make_pool()
     assert pool.unlabeled_indices.tolist() == [0, 1, 2, 4, 5, 6] and not pool.complete
-    pool.record_round(2, "entropy", {"test_accuracy": 0.5}, {"train": 1.0}, selected=[5, 1], labels=[2, 2], precision="float32", kernels="cpu avx2")
+    pool.record_round(2, "entropy", {"test_accuracy": 0.5}, {"train": 1.0}, selected=[5, 1], labels=[2, 2],
+                      precision="float32", kernels="cpu avx2")
     assert pool.labeled_indices.tolist() == [3, 7, 5, 1]
     assert pool.labels.tolist() == [1, 0, 2, 2]
     assert pool.unlabeled_indices.tolist() == [0, 2, 4, 6]
     assert pool.next_round == 1 and not pool.complete
-    pool.record_round(4, "entropy", {"test_accuracy": 0.6}, {"train": 1.0}, selected=[], labels=[], precision="float32", kernels="cpu avx2")
+    pool.record_round(4, "entropy", {"test_accuracy": 0.6}, {"train": 1.0}, selected=[], labels=[],
+                      precision="float32", kernels="cpu avx2")
     assert pool.complete
 
 
@@ -42,7 +44,8 @@ def test_bad_rounds_are_refused(selected, labels, message):
 
 def test_save_load_round_trip(tmp_path):
     pool = make_pool()
-    pool.record_round(2, "entropy", {"test_accuracy": 0.5}, {"train": 1.25}, selected=[5, 1], labels=[2, 2], precision="float32", kernels="cpu avx2")
+    pool.record_round(2, "entropy", {"test_accuracy": 0.5}, {"train": 1.25}, selected=[5, 1], labels=[2, 2],
+                      precision="float32", kernels="cpu avx2")
     path = str(tmp_path / "pool.json")
     pool.save(path)
     loaded = ActivePool.load(path, SETTINGS)

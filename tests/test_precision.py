@@ -23,7 +23,8 @@ def test_auto_picks_bfloat16_only_where_the_cpu_computes_it(monkeypatch, flags, 
 
 @pytest.mark.parametrize("flags, cap, expected", [
     ({"amx_bf16", "avx512_bf16", "avx512f", "avx2"}, None, "cpu amx_bf16"),
-    ({"amx_bf16", "avx512_bf16", "avx512f", "avx2"}, "AVX512_CORE_BF16", "cpu amx_bf16 (ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16)"),
+    ({"amx_bf16", "avx512_bf16", "avx512f", "avx2"}, "AVX512_CORE_BF16",
+     "cpu amx_bf16 (ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16)"),
     ({"avx512_bf16", "avx512f", "avx2"}, None, "cpu avx512_bf16"),
     ({"avx2", "sse4_2"}, None, "cpu avx2"),
     (set(), None, "cpu other")])

@@ -8,10 +8,10 @@ import sys
 import keras
 import numpy as np
 import pytest
+from conftest import PROJECT_ROOT, kill_train_py_when
 
 from m2vaal_tf import experiment, models
 from m2vaal_tf.config import ExperimentConfig
-from conftest import PROJECT_ROOT, kill_train_py_when
 from m2vaal_tf.models.round_state import FILE_NAME, SECONDS_BEFORE_RESUME, RoundState, _variables
 
 
@@ -67,7 +67,8 @@ def test_round_killed_after_a_save_resumes_to_the_uninterrupted_round(tmp_path, 
     assert history == expected_history
     assert metrics["discriminator_auc"] == expected_metrics["discriminator_auc"]
     candidates = data.unlabeled_images
-    np.testing.assert_array_equal(resumed.labeled_probability(candidates), uninterrupted.labeled_probability(candidates))
+    np.testing.assert_array_equal(resumed.labeled_probability(candidates),
+                                  uninterrupted.labeled_probability(candidates))
 
 
 def test_a_state_of_another_round_is_not_used(tmp_path, fashion_subset):

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import numpy as np
-
 from conftest import PROJECT_ROOT
 
 RUNS = os.path.join(PROJECT_ROOT, "tests", "fixtures", "runs")

@@ -126,8 +126,8 @@ def test_a_strategy_with_its_own_flag_is_a_file_a_field_and_a_registry_line(tmp_
 
     from m2vaal_tf import experiment, flags
     from m2vaal_tf.config import ExperimentConfig
-    from m2vaal_tf.settings import setting
     from m2vaal_tf.errors import ConfigError
+    from m2vaal_tf.settings import setting
     from m2vaal_tf.strategies import base
 
     # The file ...

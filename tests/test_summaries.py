@@ -13,15 +13,15 @@ import urllib.request
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import PROJECT_ROOT
 from google.protobuf import text_format
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.projector import projector_config_pb2
 
-from conftest import PROJECT_ROOT
 from m2vaal_tf import experiment
-from m2vaal_tf.reporting import image_grid, projector, summaries
 from m2vaal_tf.config import ExperimentConfig
+from m2vaal_tf.reporting import image_grid, projector, summaries
 
 ROUNDS = 3
 SETTINGS = dict(strategy="m2vaal", initial_labeled=60, budget=40, max_labeled=140, pool_subsample=300,

@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-
 import user_models
 from conftest import PROJECT_ROOT, kill_train_py_when
+
 from m2vaal_tf import experiment
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.errors import ConfigError

@@ -13,6 +13,8 @@ from m2vaal_tf.errors import DataError
 
 # The pool/validation split is the same for every run and seed, so that runs compare on one pool.
 SPLIT_SEED = 0
+# The share of a seed set (the labelled images a user's data brings) held out for validation, at most.
+VALIDATION_FRACTION = 0.2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +42,18 @@ class Dataset:
     @property
     def image_shape(self) -> Tuple[int, int, int]:
         return tuple(self.pool_images.shape[1:])
+
+
+def hold_out_of_seed(spec: str, seed_count: int, validation_size: int):
+    """(validation, training) positions in a seed set: `validation_size` of its images, at most a
+    fifth (a seed set is small, and most of it must stay for training); sorted, fixed by SPLIT_SEED."""
+    held_out = min(validation_size, int(seed_count * VALIDATION_FRACTION))
+    order = np.random.default_rng(SPLIT_SEED).permutation(seed_count)
+    val, train = np.sort(order[:held_out]), np.sort(order[held_out:])
+    if len(train) == 0 or held_out == 0:
+        raise DataError(f"{spec}: {seed_count} labelled image(s) cannot give both a training and a validation "
+                        "set; label a few more")
+    return val, train
 
 
 def split_training(spec: str, train_x, train_y, test_x, test_y, class_names, validation_size: int) -> Dataset:

@@ -15,10 +15,8 @@ import os
 import numpy as np
 
 from m2vaal_tf.data import image_files
-from m2vaal_tf.data.dataset import SPLIT_SEED, Dataset
+from m2vaal_tf.data.dataset import Dataset, hold_out_of_seed
 from m2vaal_tf.errors import DataError
-
-VALIDATION_FRACTION = 0.2
 
 
 def load(directory: str, image_size: int, validation_size: int, warn) -> Dataset:
@@ -53,12 +51,8 @@ def load(directory: str, image_size: int, validation_size: int, warn) -> Dataset
                                              for part in (seed, pool, test))
     seed_labels, test_labels = np.array(seed[1], np.int64), np.array(test[1], np.int64)
 
-    held_out = min(validation_size, int(len(seed_labels) * VALIDATION_FRACTION))
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(seed_labels))
-    val, train = np.sort(order[:held_out]), np.sort(order[held_out:])
-    if len(train) == 0 or held_out == 0:
-        raise DataError(f"--dataset={spec}: {len(seed_labels)} labelled image(s) cannot give both a training "
-                        "and a validation set; label a few more")
+    val, train = hold_out_of_seed(f"--dataset={spec}", len(seed_labels), validation_size)
+    held_out = len(val)
     sources = tuple(os.path.relpath(p, directory) for p in [seed[2][i] for i in train] + pool[2])
     digest = hashlib.sha1("\n".join(sources + (str(image_size), str(held_out))).encode()).hexdigest()[:16]
     return Dataset(name=spec, pool_images=np.concatenate([seed_images[train], pool_images]),

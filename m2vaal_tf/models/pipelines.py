@@ -44,9 +44,10 @@ def generative_batches(labeled_images, labeled_labels, labeled_weights, unlabele
     pairs = tf.data.Dataset.zip((labeled.batch(batch_size), unlabeled.batch(batch_size)))
     if pairs_per_iteration > 1:  # K consecutive pairs as a K-tuple, each keeping its batch dimension first
         pairs = pairs.batch(pairs_per_iteration).map(
-            lambda l, u: tuple(tf.nest.map_structure(lambda t: t[k], (l, u)) for k in range(pairs_per_iteration)))
+            lambda labeled_k, unlabeled_k: tuple(tf.nest.map_structure(lambda t: t[k], (labeled_k, unlabeled_k))
+                                                 for k in range(pairs_per_iteration)))
     else:
-        pairs = pairs.map(lambda l, u: ((l, u),))
+        pairs = pairs.map(lambda labeled_batch, unlabeled_batch: ((labeled_batch, unlabeled_batch),))
     return _fixed(pairs)
 
 
