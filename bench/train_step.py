@@ -32,7 +32,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Round 0 VAE/D iterations at E_v = 100, batch 128, candidates 10,000 (models/budget.vae_iterations).
+# Round 0 VAE/D iterations at E_v = 100, batch 128, candidates 10,000 (rounds/budget.vae_iterations).
 OFFICIAL_ITERATIONS = {"A": (1000 + 10000) * 100 // 128, "B": (500 + 10000) * 100 // 128}
 
 
@@ -45,7 +45,7 @@ def worker(precision, batch, iterations, warmup, family="m2vaal", model_size="sm
 
     from m2vaal_tf import data, models
     from m2vaal_tf.config import ExperimentConfig
-    from m2vaal_tf.models import pipelines
+    from m2vaal_tf.rounds import streams as pipelines
 
     options = dict(strategy=family, vae_batch_size=batch, model_size=model_size)
     if "precision" in ExperimentConfig.__dataclass_fields__:

@@ -7,7 +7,7 @@ values, [batch, H, W, C] with any batch size; the scaling to [0, 1] is inside th
   signature                  output
   serving_default, classify  probabilities [batch, classes] float32, predicted_class [batch] int64
   embed                      embedding [batch, d]: the space the strategy works in ([μ, y'] for M2-VAAL)
-  score                      score [batch]: the run's acquisition score, lower = ask first
+  score                      score [batch]: the run's acquisition score, higher = ask first
 
 Signatures take float32 (what TF Serving and `saved_model_cli` feed); the loaded object's functions
 (`loaded.classify(images)`, `loaded.embed`, `loaded.score`) take uint8 as well. The loaded object
@@ -26,7 +26,7 @@ import tensorflow as tf
 from m2vaal_tf.models import DISCRIMINATE
 from m2vaal_tf.strategies import ServedScore
 from m2vaal_tf.strategies.discriminator import served_probability
-from m2vaal_tf.strategies.uncertainty import served_certainty
+from m2vaal_tf.strategies.uncertainty import served_uncertainty
 
 LATEST = "latest"
 
@@ -37,10 +37,10 @@ def round_dir(export_root: str, round_index: int) -> str:
 
 def served_score(learner, strategy, uncertainty: str) -> ServedScore:
     """The strategy's own per-image score; where its score needs the whole pool (diversity, random,
-    BALD), what the learner can score alone: D's probability where it has a discriminator
-    (Algorithms 1/2), else the certainty by `uncertainty` (--uncertainty)."""
+    BALD), what the learner can score alone: D's where it has a discriminator (Algorithms 1/2), else
+    the uncertainty by `uncertainty` (--uncertainty). Higher = ask first."""
     return strategy.serving_score(learner) or (
-        served_probability(learner) if learner.can(DISCRIMINATE) else served_certainty(learner, uncertainty))
+        served_probability(learner) if learner.can(DISCRIMINATE) else served_uncertainty(learner, uncertainty))
 
 
 class ScoringModule(tf.Module):

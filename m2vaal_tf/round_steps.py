@@ -11,7 +11,7 @@ from typing import Callable, Optional, TextIO
 import keras
 import numpy as np
 
-from m2vaal_tf import export, models, strategies
+from m2vaal_tf import export, models, rounds, strategies
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.data import Dataset
 from m2vaal_tf.models import precision
@@ -45,10 +45,12 @@ class RoundSteps:
                 played.learner = models.build(strategy.model_family, self.config, dataset.image_shape,
                                               dataset.num_classes, played.index)
             self._describe(played.learner, out)
-            data = models.RoundData(images[played.labeled], played.labels, images[played.unlabeled],
+            data = rounds.RoundData(images[played.labeled], played.labels, images[played.unlabeled],
                                     dataset.val_images, dataset.val_labels)
-            played.history, played.metrics = played.learner.train_round(data, self.config, played.seed, progress)
-        played.seconds["train"] += played.metrics.pop(models.SECONDS_BEFORE_RESUME, 0.0)  # a round resumed inside
+            result = rounds.train(played.learner, data, self.config, played.seed, state_dir(self.config), progress,
+                                  progress_bars=self.config.progress)
+            played.history, played.metrics = result.history, result.metrics
+        played.seconds["train"] += result.seconds_before_resume  # a round resumed inside
 
     def evaluate_round(self, played: PlayedRound, stop_rule) -> None:
         dataset = self.dataset
@@ -121,6 +123,12 @@ class RoundSteps:
             self._model_described = True
             out(f"model {learner.name}: {learner.describe()} parameters; "
                 f"{self.distribution.num_replicas_in_sync} replica(s); {precision.describe(self.config.precision)}")
+
+
+def state_dir(config: ExperimentConfig):
+    """Where a long round keeps its state to resume inside: the run's directory, or nowhere under
+    multi_worker (every worker would have to resume from one state; only the chief's files last)."""
+    return None if config.distribute == "multi_worker" else config.run_dir
 
 
 def _accuracy(learner, images: np.ndarray, labels: np.ndarray) -> float:

@@ -6,9 +6,11 @@
   --top     keep the K most wanted (0: all)
   --output  CSV path, or - for stdout
 
-The CSV is ranked by the model's acquisition score, lower first (= ask first): rank, item (index
-in the file, or file name), score, predicted_class, class_name, probability (of the predicted
-class). The model is loaded with plain `tf.saved_model.load`: nothing of m2vaal_tf's models is needed.
+The CSV is ranked by the model's acquisition score, most wanted first: rank, item (index in the
+file, or file name), score, predicted_class, class_name, probability (of the predicted class).
+Exports score higher = ask first; those made before 2026-12-06 scored lower = ask first, and say so
+in their `score_meaning`, which the ranking follows. The model is loaded with plain
+`tf.saved_model.load`: nothing of m2vaal_tf's models is needed.
 """
 import csv
 import io
@@ -23,6 +25,7 @@ from m2vaal_tf.data import idx, image_files
 from m2vaal_tf.errors import DataError, UserError
 
 FLAGS = flags.FLAGS
+OLD_DIRECTION = "lower = ask first"  # the score_meaning of exports made before 2026-12-06
 
 
 def define_flags():
@@ -107,9 +110,10 @@ def score(model, images: np.ndarray, batch_size: int):
     return np.concatenate(scores), np.concatenate(probabilities)
 
 
-def ranked_csv(names, scores, probabilities, class_names, top: int) -> str:
-    """Rows ranked by score, lowest (ask first) first; ties keep the input order."""
-    order = np.lexsort((np.arange(len(scores)), scores))
+def ranked_csv(names, scores, probabilities, class_names, top: int, lower_first: bool = False) -> str:
+    """Rows ranked by score, the most wanted first (the highest score, or the lowest where
+    `lower_first`); ties keep the input order."""
+    order = np.lexsort((np.arange(len(scores)), scores if lower_first else -scores))
     if top:
         order = order[:top]
     out = io.StringIO()
@@ -133,13 +137,15 @@ def main(argv):
         cli.exit_with_error(str(e))
     scores, probabilities = score(model, images, FLAGS.batch_size)
     class_names = [name.decode() for name in model.class_names.numpy()]
-    text = ranked_csv(names, scores, probabilities, class_names, FLAGS.top)
+    meaning = model.score_meaning.numpy().decode()
+    text = ranked_csv(names, scores, probabilities, class_names, FLAGS.top,
+                      lower_first=meaning.endswith(OLD_DIRECTION))
     if FLAGS.output == "-":
         sys.stdout.write(text)
     else:
         atomic.write_text(FLAGS.output, text)
     print(f"scored {len(images)} images with the {model.strategy.numpy().decode()} model {FLAGS.model}; "
-          f"score = {model.score_meaning.numpy().decode()}"
+          f"score = {meaning}"
           + ("" if FLAGS.output == "-" else f"; wrote {FLAGS.output}"), file=sys.stderr)
 
 

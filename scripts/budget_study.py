@@ -29,7 +29,7 @@ def cell(dataset, protocol, method, vae_epochs, candidates, seed=0, precision="f
     import keras
     import numpy as np
 
-    from m2vaal_tf import experiment, models
+    from m2vaal_tf import experiment, models, rounds
     from m2vaal_tf.config import ExperimentConfig
     config = ExperimentConfig(strategy=method, **PROTOCOLS[protocol], max_labeled=8000,
                               candidates_per_round=candidates, vae_epochs=max(vae_epochs, 1), seed=seed,
@@ -41,8 +41,8 @@ def cell(dataset, protocol, method, vae_epochs, candidates, seed=0, precision="f
     labels = dataset.pool_labels[labeled]
     keras.utils.set_random_seed(played.seed)
     after = models.build("classifier", config, dataset.image_shape, dataset.num_classes)
-    after.train_round(models.RoundData(dataset.pool_images[labeled], labels, dataset.pool_images[:0],
-                                       dataset.val_images, dataset.val_labels), config, played.seed)
+    rounds.train(after, rounds.RoundData(dataset.pool_images[labeled], labels, dataset.pool_images[:0],
+                                         dataset.val_images, dataset.val_labels), config, played.seed)
     accuracy = float(np.mean(after.predict_proba(dataset.test_images).argmax(axis=1) == dataset.test_labels))
     keras.backend.clear_session()
     return {"protocol": protocol, "method": method, "vae_epochs": vae_epochs,

@@ -61,7 +61,7 @@ def labelled_counts(initial, budget, maximum):
 
 def run_hours(protocol, strategy, from_round=0):
     """(rounds, VAE/D iterations, hours) of a run's rounds from `from_round` on."""
-    from m2vaal_tf.models.budget import vae_iterations
+    from m2vaal_tf.rounds.budget import vae_iterations
     initial, budget, maximum, epochs, vae_epochs, size, _ = PROTOCOLS[protocol]
     counts = labelled_counts(initial, budget, maximum)[from_round:]
     seconds = sum(n * epochs / CLASSIFIER_IMAGES_PER_SECOND[size] + ROUND_OVERHEAD_SECONDS for n in counts)

@@ -24,7 +24,7 @@ def main():
     cli.start_tensorflow()
     import keras
 
-    from m2vaal_tf import flags, models, stopping
+    from m2vaal_tf import flags, models, rounds, stopping
     from m2vaal_tf.data import load_dataset
     from m2vaal_tf.pool import ActivePool
 
@@ -42,8 +42,8 @@ def main():
         for seed in map(int, args.seeds.split(",")):
             keras.utils.set_random_seed(seed)
             learner = models.build("classifier", config, dataset.image_shape, dataset.num_classes)
-            learner.train_round(models.RoundData(dataset.pool_images[indices], labels, dataset.pool_images[:0],
-                                                 dataset.val_images, dataset.val_labels), config, seed)
+            rounds.train(learner, rounds.RoundData(dataset.pool_images[indices], labels, dataset.pool_images[:0],
+                                                   dataset.val_images, dataset.val_labels), config, seed)
             predictions.append(learner.predict_proba(dataset.pool_images[stop_set]).argmax(axis=1))
             keras.backend.clear_session()
         print(f"| {count:,} | {stopping.cohens_kappa(*predictions[:2]):.4f} |", flush=True)

@@ -8,7 +8,7 @@ from conftest import write_idx, write_idx_directory
 
 from m2vaal_tf import data, pool
 from m2vaal_tf.errors import DataError
-from m2vaal_tf.models import pipelines
+from m2vaal_tf.rounds import streams as pipelines
 
 
 def test_real_fashion_mnist_split(fashion_mnist_arrays):

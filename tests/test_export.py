@@ -92,9 +92,9 @@ def test_export_loads_without_the_package_and_matches_the_model(exported, fashio
     assert out["predicted"] == probabilities.argmax(axis=1).tolist()
     np.testing.assert_allclose(out["embedding"], learner.embed(images, 16), atol=1e-5)
     if strategy.model_family == "m2vaal":
-        np.testing.assert_allclose(out["score"], learner.labeled_probability(images, 16), atol=1e-5)
+        np.testing.assert_allclose(out["score"], 1 - learner.labeled_probability(images, 16), atol=1e-5)
     else:
-        np.testing.assert_allclose(out["score"], 1 - uncertainty.weight("entropy", probabilities), atol=1e-5)
+        np.testing.assert_allclose(out["score"], uncertainty.weight("entropy", probabilities), atol=1e-5)
     assert out["class_names"] == list(fashion_subset.class_names)
     assert out["strategy"] == strategy.name
     assert out["signatures"] == ["classify", "embed", "score", "serving_default"]
@@ -144,7 +144,7 @@ def test_score_cli_ranks_idx_npy_and_png_folders_alike(m2vaal_export, fashion_su
     images = fashion_subset.test_images[:30]
     model = tf.saved_model.load(os.path.join(root, "latest"))
     expected_scores = model.score(images)["score"].numpy()
-    expected_order = np.lexsort((np.arange(30), expected_scores))
+    expected_order = np.lexsort((np.arange(30), -expected_scores))  # higher = ask first
 
     idx_path = str(tmp_path / "images-idx3-ubyte.gz")
     write_idx(idx_path, images[..., 0])
@@ -213,3 +213,14 @@ def test_score_names_a_missing_model_or_images(tmp_path):
         score.load_model(str(tmp_path))
     with pytest.raises(DataError, match="no such file or folder"):
         score.read_images(str(tmp_path / "nothing.npy"), (28, 28, 1))
+
+
+def test_ranking_follows_the_exports_direction():
+    """Exports score higher = ask first; an export from before 2026-12-06 says "lower = ask first"
+    in its score_meaning, and is ranked that way."""
+    scores, probabilities = np.array([0.2, 0.9, 0.5]), np.eye(3)
+    def items(text):
+        return [row["item"] for row in read_ranking(text)]
+    assert items(score.ranked_csv(["a", "b", "c"], scores, probabilities, ["x", "y", "z"], 0)) == ["b", "c", "a"]
+    assert items(score.ranked_csv(["a", "b", "c"], scores, probabilities, ["x", "y", "z"], 0,
+                                  lower_first=True)) == ["a", "c", "b"]

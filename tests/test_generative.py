@@ -14,7 +14,9 @@ from conftest import PROJECT_ROOT
 
 from m2vaal_tf import experiment, models, strategies
 from m2vaal_tf.config import ExperimentConfig
-from m2vaal_tf.models import budget, losses, networks, pipelines
+from m2vaal_tf.models import losses, networks
+from m2vaal_tf.rounds import budget
+from m2vaal_tf.rounds import streams as pipelines
 
 
 @pytest.mark.parametrize("size, low, high", [("small", 0.7e6, 1.0e6), ("large", 2.8e6, 3.6e6)])
@@ -267,7 +269,7 @@ def test_round_zero_is_one_model_for_the_classifier_strategies_and_vaal(tmp_path
 
 
 def test_progress_is_one_line_on_a_terminal_and_plain_lines_elsewhere():
-    from m2vaal_tf.models.progress import IterationProgress
+    from m2vaal_tf.rounds.progress import IterationProgress
 
     class Stream(io.StringIO):
         def __init__(self, tty):

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from conftest import PROJECT_ROOT
 
-from m2vaal_tf import models
+from m2vaal_tf import models, rounds
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.models import joint_checkpoints, m2vaal
@@ -161,10 +161,11 @@ def test_a_round_with_checkpoints_reports_and_keeps_the_best(tmp_path, fashion_s
                          logdir=str(tmp_path))
     keras.utils.set_random_seed(0)
     learner = models.build("m2vaal", config, fashion_subset.image_shape, 10, 0)
-    data = models.RoundData(fashion_subset.pool_images[:40], fashion_subset.pool_labels[:40],
+    data = rounds.RoundData(fashion_subset.pool_images[:40], fashion_subset.pool_labels[:40],
                             fashion_subset.pool_images[40:400], fashion_subset.val_images[:300],
                             fashion_subset.val_labels[:300])
-    history, metrics = learner.train_round(data, config, seed=0)
+    result = rounds.train(learner, data, config, seed=0)
+    history, metrics = result.history, result.metrics
     accuracy = float(np.mean(learner.predict_proba(data.validation_images).argmax(axis=1) == data.validation_labels))
     assert 1 <= metrics["joint_best_iteration"] <= metrics["vae_iterations"]
     assert accuracy == pytest.approx(metrics["joint_best_validation_accuracy"], abs=1e-6)

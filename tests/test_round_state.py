@@ -1,5 +1,5 @@
 """A VAAL-family round killed after its state was kept resumes to the weights, loss curve and
-selection of the same round never interrupted (models/round_state.py)."""
+selection of the same round never interrupted (rounds/round_state.py)."""
 import json
 import os
 import subprocess
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from conftest import PROJECT_ROOT, kill_train_py_when
 
-from m2vaal_tf import experiment, models
+from m2vaal_tf import experiment, models, round_steps, rounds
 from m2vaal_tf.config import ExperimentConfig
-from m2vaal_tf.models.round_state import FILE_NAME, SECONDS_BEFORE_RESUME, RoundState, _variables
+from m2vaal_tf.rounds.round_state import FILE_NAME, RoundState, _variables
 
 
 class Killed(Exception):
@@ -21,16 +21,16 @@ class Killed(Exception):
 
 def round_data(dataset, labeled=64, candidates=500):
     images = dataset.pool_images
-    return models.RoundData(images[:labeled], dataset.pool_labels[:labeled], images[labeled:labeled + candidates],
+    return rounds.RoundData(images[:labeled], dataset.pool_labels[:labeled], images[labeled:labeled + candidates],
                             dataset.val_images, dataset.val_labels)
 
 
 def train(family, config, data):
-    """The round as the experiment plays it: seeded, a fresh learner, its training."""
+    """The round as the experiment plays it: seeded, a fresh learner, its training (state in the run)."""
     keras.utils.set_random_seed(7)
     learner = models.build(family, config, (28, 28, 1), 10, round_index=1)
-    history, metrics = learner.train_round(data, config, seed=7)
-    return learner, history, metrics
+    result = rounds.train(learner, data, config, seed=7, state_dir=config.run_dir)
+    return learner, result.history, {**result.metrics, "seconds_before_resume": result.seconds_before_resume}
 
 
 @pytest.mark.parametrize("family", ["m2vaal", "vaal", "tavaal"])
@@ -41,7 +41,7 @@ def test_round_killed_after_a_save_resumes_to_the_uninterrupted_round(tmp_path, 
     state_path = os.path.join(config.run_dir, FILE_NAME)
     data = round_data(fashion_subset)
     uninterrupted, expected_history, expected_metrics = train(family, config, data)
-    assert expected_metrics["vae_iterations"] == 35 and expected_metrics[SECONDS_BEFORE_RESUME] == 0.0
+    assert expected_metrics["vae_iterations"] == 35 and expected_metrics["seconds_before_resume"] == 0.0
     assert not os.path.exists(state_path)
 
     saved_at = []
@@ -61,7 +61,7 @@ def test_round_killed_after_a_save_resumes_to_the_uninterrupted_round(tmp_path, 
 
     resumed, history, metrics = train(family, config, data)
     assert not os.path.exists(state_path)  # the round's state goes when its training ends
-    assert metrics[SECONDS_BEFORE_RESUME] > 0
+    assert metrics["seconds_before_resume"] > 0
     for expected, actual in zip(_variables(uninterrupted), _variables(resumed), strict=True):
         np.testing.assert_array_equal(actual.numpy(), expected.numpy(), err_msg=expected.path)
     assert history == expected_history
@@ -77,13 +77,15 @@ def test_a_state_of_another_round_is_not_used(tmp_path, fashion_subset):
                               vae_epochs=2, vae_batch_size=32, logdir=str(tmp_path), run_name="run")
     os.makedirs(config.run_dir)
     data = round_data(fashion_subset)
-    other = models.RoundData(data.labeled_images, (data.labels + 1) % 10, data.unlabeled_images,
+    other = rounds.RoundData(data.labeled_images, (data.labels + 1) % 10, data.unlabeled_images,
                              data.validation_images, data.validation_labels)
     keras.utils.set_random_seed(7)
     learner = models.build("m2vaal", config, (28, 28, 1), 10, round_index=1)
-    RoundState.for_round(config, "m2vaal", other, 7, 35).save(learner, 30, {}, 100.0)
-    assert RoundState.for_round(config, "m2vaal", data, 7, 35).restore(learner) == (0, {}, 0.0)
-    assert RoundState.for_round(config, "m2vaal", other, 7, 35).restore(learner)[0] == 30
+    def state(of):
+        return RoundState.for_round(config.run_dir, config.precision, "m2vaal", of, 7, 35)
+    state(other).save(learner, 30, {}, 100.0)
+    assert state(data).restore(learner) == (0, {}, 0.0)
+    assert state(other).restore(learner)[0] == 30
 
 
 def test_a_state_of_another_precision_is_not_used(tmp_path, fashion_subset):
@@ -95,15 +97,18 @@ def test_a_state_of_another_precision_is_not_used(tmp_path, fashion_subset):
     data = round_data(fashion_subset)
     keras.utils.set_random_seed(7)
     learner = models.build("m2vaal", configs["float32"], (28, 28, 1), 10, round_index=1)
-    RoundState.for_round(configs["mixed_bfloat16"], "m2vaal", data, 7, 35).save(learner, 30, {}, 100.0)
-    assert RoundState.for_round(configs["float32"], "m2vaal", data, 7, 35).restore(learner) == (0, {}, 0.0)
-    assert RoundState.for_round(configs["mixed_bfloat16"], "m2vaal", data, 7, 35).restore(learner)[0] == 30
+    def state(name):
+        return RoundState.for_round(configs[name].run_dir, configs[name].precision, "m2vaal", data, 7, 35)
+    state("mixed_bfloat16").save(learner, 30, {}, 100.0)
+    assert state("float32").restore(learner) == (0, {}, 0.0)
+    assert state("mixed_bfloat16").restore(learner)[0] == 30
 
 
 def test_no_state_is_kept_under_multi_worker():
     """Every worker would have to resume from one state, and only the chief's files outlive a run."""
-    config = ExperimentConfig(distribute="multi_worker")
-    assert RoundState.for_round(config, "m2vaal", None, 0, 10) is None
+    assert round_steps.state_dir(ExperimentConfig(distribute="multi_worker")) is None
+    assert round_steps.state_dir(ExperimentConfig(run_name="r")) == os.path.join("logs", "r")
+    assert RoundState.for_round(None, "float32", "m2vaal", None, 0, 10) is None
 
 
 def test_process_killed_mid_round_resumes_inside_it_to_the_same_queries(tmp_path, fashion_subset_dir):

@@ -14,8 +14,8 @@
   npz:PATH        a user's arrays x_train, y_train (-1: unknown) and optionally x_test, y_test,
                   class_names; Python users pass the arrays themselves (`arrays.py`)
 
-The initial labelled set is drawn by `pool.py`; the tf.data pipelines live with the models
-(`models/pipelines.py`).
+The initial labelled set is drawn by `pool.py`; the tf.data pipelines live with the round's
+training (`rounds/streams.py`).
 """
 import sys
 from typing import Optional

@@ -6,11 +6,10 @@ The three learners (VAAL, TA-VAAL, M2-VAAL) differ in what is concatenated to th
 learner is trained: beside the game and first (VAAL, TA-VAAL: `TaskLearnerBeside`) or jointly
 (M2-VAAL). As in official VAAL, D always reads the mean μ, never a sampled z.
 
-One round (`train_round`) runs `vae_iterations` iterations over endless, reshuffled labelled and
-unlabelled streams, the official codes' budget. An iteration takes `vae_steps` VAE steps, each on a
-new pair of batches, then `disc_steps` D steps, the first on the last VAE pair (sinhasam/vaal
-solver.py:80-150). A fraction of each pool is held out of D's training, and D's ROC AUC on it says
-whether D can tell labelled from unlabelled samples it has not seen.
+One iteration (`train_step`) takes `vae_steps` VAE steps, each on a new pair of batches, then
+`disc_steps` D steps, the first on the last VAE pair (sinhasam/vaal solver.py:80-150). A round of
+them (the official codes' budget, over endless reshuffled streams, with samples held out of D's
+training to measure it) is `rounds/game.py`'s.
 
 After the keras-io DCGAN example: sub-networks passed in, a second optimizer for D, a Mean per loss.
 """
@@ -20,9 +19,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf.models import budget, losses, networks, pipelines, round_state
+from m2vaal_tf.models import losses, networks
 from m2vaal_tf.models.base import DISCRIMINATE, RECONSTRUCT, Learner
-from m2vaal_tf.models.progress import IterationProgress
 
 # Official VAAL's Adam learning rate for the VAE and D (sinhasam/vaal, solver.py:44-46).
 ADAM_LR_VAE = 5e-4
@@ -44,26 +42,26 @@ class AdversarialLearner(Learner):
         return 0
 
     @classmethod
-    def arguments_from_config(cls, config, image_shape, num_classes: int, round_index: int) -> dict:
+    def arguments_for_round(cls, settings, image_shape, num_classes: int, round_index: int) -> dict:
         """The encoder, decoder and D for this image shape, and the VAE / game settings;
         subclasses add their task learner (built first, so that its initial weights are those a
         plain classifier gets from the same seed)."""
-        size = cls.size(config)
+        size = cls.size(settings)
         code_dim = size.latent_dim + cls.side_dim(num_classes)
         return dict(encoder=networks.build_encoder(image_shape, size),
                     decoder=networks.build_decoder(image_shape, code_dim, size),
                     discriminator=networks.build_discriminator(code_dim, size),
-                    beta=config.beta, adversary_weight=config.adversary_weight,
-                    vae_steps=config.vae_steps or cls.default_vae_steps, disc_steps=config.disc_steps,
-                    vae_loss=cls.default_vae_loss if config.vae_loss == "auto" else config.vae_loss,
-                    seed=config.seed, features_layer=config.model_features_layer, name=cls.family)
+                    beta=settings.beta, adversary_weight=settings.adversary_weight,
+                    vae_steps=settings.vae_steps or cls.default_vae_steps, disc_steps=settings.disc_steps,
+                    vae_loss=cls.default_vae_loss if settings.vae_loss == "auto" else settings.vae_loss,
+                    seed=settings.seed, features_layer=settings.model_features_layer, name=cls.family)
 
     @classmethod
-    def for_round(cls, config, image_shape, num_classes, round_index):
+    def for_round(cls, settings, image_shape, num_classes, round_index):
         """Adam 5e-4 for the VAE (M2-VAAL: the joint model) and for D, as official VAAL."""
-        model = cls(**cls.arguments_from_config(config, image_shape, num_classes, round_index))
+        model = cls(**cls.arguments_for_round(settings, image_shape, num_classes, round_index))
         model.compile(optimizer=keras.optimizers.Adam(ADAM_LR_VAE), d_optimizer=keras.optimizers.Adam(ADAM_LR_VAE),
-                      jit_compile=config.jit_compile)
+                      jit_compile=settings.jit_compile)
         return model
 
     def __init__(self, task_network, encoder, decoder, discriminator, beta=1.0, adversary_weight=1.0,
@@ -200,38 +198,18 @@ class AdversarialLearner(Learner):
             self.trackers[name].update_state(value)
         return {m.name: m.result() for m in self.metrics}
 
-    # -- a round ------------------------------------------------------------------------------
+    # -- what `rounds/game.py` asks of the learner -------------------------------------------
 
-    def train_task(self, data, config, seed: int, progress) -> tuple:
-        return {}, {}  # (history, metrics) of what trains before the game
+    @property
+    def trained_first(self) -> list:
+        """(history prefix, learner) of the learners trained on the labelled set before the game."""
+        return []
 
     def round_observers(self, data, iterations: int) -> list:
         return []  # callbacks watching the round's training, after its progress callback
 
-    def train_round(self, data, config, seed: int, progress=None):
-        history, metrics = self.train_task(data, config, seed, progress)
-        rng = np.random.default_rng([seed, budget.HOLDOUT_STREAM])
-        labeled_weights = budget.holdout_weights(len(data.labels), config.discriminator_holdout, rng)
-        unlabeled_weights = budget.holdout_weights(len(data.unlabeled_images), config.discriminator_holdout, rng)
-        iterations = budget.vae_iterations(len(data.labels), len(data.unlabeled_images), config.vae_epochs,
-                                           config.vae_batch_size)
-        stream = pipelines.generative_batches(
-            data.labeled_images, data.labels, labeled_weights, data.unlabeled_images, unlabeled_weights,
-            config.vae_batch_size, self.vae_steps + max(self.disc_steps, 1) - 1, seed)
-        heading = (f"{iterations} VAE/D iterations = ({len(data.labels)} labelled + {len(data.unlabeled_images)} "
-                   f"candidates) x {config.vae_epochs} / {config.vae_batch_size}")
-        tracker, seconds_before = round_state.fit(
-            self, stream, iterations, round_state.RoundState.for_round(config, self.family, data, seed, iterations),
-            lambda start, curves: IterationProgress(iterations, f"{self.family} VAE/D", out=progress, start=start,
-                                                    curves=curves, enabled=progress is not None, heading=heading),
-            self.round_observers(data, iterations))
-        history.update(tracker.curves)
-        metrics.update({"vae_iterations": iterations, round_state.SECONDS_BEFORE_RESUME: seconds_before,
-                        "reconstruction_loss": tracker.curves["reconstruction_loss"][-1]})
-        if self.disc_steps and labeled_weights.min() == 0 and unlabeled_weights.min() == 0:
-            metrics["discriminator_auc"] = budget.held_out_auc(self.labeled_probability, data, labeled_weights,
-                                                               unlabeled_weights)
-        return history, metrics
+    def round_report(self) -> dict:
+        return {}  # metrics of the learner's own, once the game has ended
 
     # -- the learner interface -----------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 registry that builds a family by name (after the strategies' registry).
 
 A learner is a compiled `keras.Model` with a custom `train_step`, built inside the distribution
-strategy's scope by its `for_round`, which also makes its optimisers. Every learner classifies
+strategy's scope by its `for_round` from its `LearnerSettings`, which also makes its optimisers.
+How a round trains it (the streams, the iteration budget, resuming inside a round) is not the
+learner's: `m2vaal_tf.rounds` drives its `train_step` through `fit()`. Every learner classifies
 and embeds; what only some can do is declared in `capabilities`, and callers (summaries, export)
 ask `can(...)` instead of probing for methods:
 
@@ -14,14 +16,14 @@ bypassed on purpose: it does not run under MultiWorkerMirroredStrategy in Keras 
 (keras-team/keras#20585), while a plain tf.function over the (mirrored) variables runs under every
 strategy and is as fast on one device.
 """
-import dataclasses
-from typing import FrozenSet, Optional, Tuple
+from typing import FrozenSet, Optional
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from m2vaal_tf.models import precision, task_networks
+from m2vaal_tf.models.hyperparameters import LearnerSettings
 from m2vaal_tf.models.networks import PRESETS
 from m2vaal_tf.registry import Registry
 
@@ -32,25 +34,16 @@ REGISTRY = Registry("model family", key="family")
 register, families = REGISTRY.register, REGISTRY.names
 
 
-def build(family: str, config, image_shape, num_classes: int, round_index: int = 0) -> "Learner":
+def build(family: str, settings, image_shape, num_classes: int, round_index: int = 0) -> "Learner":
     """A fresh, compiled learner of `family` with every variable and optimizer slot created, its
-    layers computing in `--precision`; call it inside the distribution scope."""
-    with precision.policy_scope(precision.resolve(config.precision)):
-        learner = REGISTRY.get(family).for_round(config, tuple(image_shape), num_classes, round_index)
-    learner.scoring_batch_size = config.scoring_batch_size
+    layers computing in `--precision`; call it inside the distribution scope. `settings` is a
+    `LearnerSettings`, or anything holding its values by name (an ExperimentConfig)."""
+    settings = LearnerSettings.of(settings)
+    with precision.policy_scope(precision.resolve(settings.precision)):
+        learner = REGISTRY.get(family).for_round(settings, tuple(image_shape), num_classes, round_index)
+    learner.scoring_batch_size = settings.scoring_batch_size
     learner.build_for_training(tuple(image_shape))
     return learner
-
-
-@dataclasses.dataclass(frozen=True)
-class RoundData:
-    """What a round trains on: the labelled set with the oracle's labels, the round's unlabelled
-    candidates, and the validation set (for recipes that keep their best epoch)."""
-    labeled_images: np.ndarray
-    labels: np.ndarray
-    unlabeled_images: np.ndarray
-    validation_images: np.ndarray
-    validation_labels: np.ndarray
 
 
 class Learner(keras.Model):
@@ -71,13 +64,13 @@ class Learner(keras.Model):
         self.feature_network, self.head = task_networks.split(task_network, features_layer)
 
     @classmethod
-    def for_round(cls, config, image_shape, num_classes: int, round_index: int) -> "Learner":
-        """The learner for one round, compiled with its own optimisers."""
+    def for_round(cls, settings, image_shape, num_classes: int, round_index: int) -> "Learner":
+        """The learner for one round (`settings`: its `LearnerSettings`), compiled with its own optimisers."""
         raise NotImplementedError
 
     @staticmethod
-    def size(config):
-        return PRESETS[config.model_size]
+    def size(settings):
+        return PRESETS[settings.model_size]
 
     def can(self, capability: str) -> bool:
         return capability in self.capabilities
@@ -95,11 +88,6 @@ class Learner(keras.Model):
 
     def build_for_training(self, image_shape) -> None:
         """Creates every variable and optimizer slot before `fit` (needed under tf.distribute)."""
-        raise NotImplementedError
-
-    def train_round(self, data: RoundData, config, seed: int, progress=None) -> Tuple[dict, dict]:
-        """Trains the fresh learner on one round's data; returns ({loss: [values]}, {metric: value}).
-        `progress` is a text stream for progress lines on long phases, or None for silence."""
         raise NotImplementedError
 
     def class_logits(self, images, training):

@@ -14,8 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from m2vaal_tf import distribute
-from m2vaal_tf.models import losses, pipelines, task_networks
+from m2vaal_tf.models import losses, task_networks
 from m2vaal_tf.models.base import Learner, register
 
 VAAL_TASK_LR = 0.01
@@ -32,10 +31,10 @@ class Classifier(Learner):
         self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
 
     @classmethod
-    def for_round(cls, config, image_shape, num_classes, round_index):
-        model = cls(task_networks.build(config, image_shape, num_classes), recipe=config.task_recipe,
-                    features_layer=config.model_features_layer, name="classifier_learner")
-        model.compile(optimizer=task_optimizer(config), jit_compile=config.jit_compile)
+    def for_round(cls, settings, image_shape, num_classes, round_index):
+        model = cls(task_networks.build(settings, image_shape, num_classes), recipe=settings.task_recipe,
+                    features_layer=settings.model_features_layer, name="classifier_learner")
+        model.compile(optimizer=task_optimizer(settings), jit_compile=settings.jit_compile)
         return model
 
     @property
@@ -64,26 +63,20 @@ class Classifier(Learner):
         self.accuracy_tracker.update_state(labels, logits)
         return {m.name: m.result() for m in self.metrics}
 
-    def round_callbacks(self, data, config):
-        """The recipe's callbacks for one round."""
+    def round_callbacks(self, data, settings):
+        """The recipe's callbacks for one round (`rounds/epochs.py` trains it: --epochs passes of
+        --batch_size over the labelled set)."""
         if self.recipe != "vaal":
             return []
-        quarter = max(1, -(-config.epochs // 4))
+        quarter = max(1, -(-settings.epochs // 4))
         return [keras.callbacks.LearningRateScheduler(lambda epoch: VAAL_TASK_LR * 0.1 ** min(3, epoch // quarter)),
                 BestOnValidation(data.validation_images, data.validation_labels)]
 
-    def train_round(self, data, config, seed, progress=None):
-        """The labelled set only, --epochs passes of --batch_size."""
-        dataset = pipelines.labeled_dataset(data.labeled_images, data.labels, config.batch_size, seed)
-        history = distribute.fit(self, dataset, config.epochs, verbose=1 if config.progress else 0,
-                                 callbacks=self.round_callbacks(data, config))
-        return history, {}
 
-
-def task_optimizer(config):
-    if config.task_recipe == "vaal":
+def task_optimizer(settings):
+    if settings.task_recipe == "vaal":
         return keras.optimizers.SGD(VAAL_TASK_LR, momentum=0.9, weight_decay=5e-4)
-    return keras.optimizers.Adam(config.learning_rate)
+    return keras.optimizers.Adam(settings.learning_rate)
 
 
 class BestOnValidation(keras.callbacks.Callback):

@@ -5,7 +5,7 @@ M2-VAAL trains for thousands of iterations with the decoder's gradient, so wheth
 the end of the round or earlier is a measurement, not an assumption. A round is cut into evenly
 spaced checkpoints; at each the classifier's validation accuracy is measured and the best weights
 are copied into variables of the learner itself, so that a round resumed from its saved state
-(`round_state.py`, which saves every variable of the learner) keeps the best it had found.
+(`rounds/round_state.py`, which saves every variable of the learner) keeps the best it had found.
 """
 import keras
 import numpy as np

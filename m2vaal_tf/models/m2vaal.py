@@ -58,20 +58,20 @@ class M2VAAL(AdversarialLearner):
         return num_classes
 
     @classmethod
-    def arguments_from_config(cls, config, image_shape, num_classes, round_index):
+    def arguments_for_round(cls, settings, image_shape, num_classes, round_index):
         """The reference classifier first, from the round's seed as the classifier strategies'
         round model is, so that it is that model when the labelled sets agree."""
-        reference = Classifier.for_round(config, image_shape, num_classes, round_index)
-        classifier = task_networks.build(config, image_shape, num_classes)
-        return dict(super().arguments_from_config(config, image_shape, num_classes, round_index),
-                    reference=reference, task_network=classifier, adversarial=cls.adversarial_objective(config),
-                    classifier_gets_vae_grad=config.classifier_gets_vae_grad, objective=config.m2_objective,
-                    gumbel_temperature=config.gumbel_temperature, checkpoints=config.joint_checkpoints,
-                    keep_best=config.joint_keep_best)
+        reference = Classifier.for_round(settings, image_shape, num_classes, round_index)
+        classifier = task_networks.build(settings, image_shape, num_classes)
+        return dict(super().arguments_for_round(settings, image_shape, num_classes, round_index),
+                    reference=reference, task_network=classifier, adversarial=cls.adversarial_objective(settings),
+                    classifier_gets_vae_grad=settings.classifier_gets_vae_grad, objective=settings.m2_objective,
+                    gumbel_temperature=settings.gumbel_temperature, checkpoints=settings.joint_checkpoints,
+                    keep_best=settings.joint_keep_best)
 
     @staticmethod
-    def adversarial_objective(config) -> bool:
-        return config.adversarial
+    def adversarial_objective(settings) -> bool:
+        return settings.adversarial
 
     @property
     def generative_variables(self):
@@ -127,23 +127,21 @@ class M2VAAL(AdversarialLearner):
             self.vae_steps)
         return [self._checkpoints]
 
-    def train_round(self, data, config, seed, progress=None):
-        """The round; with checkpoints, their best and last validation accuracy reported, and with
-        `keep_best` the best checkpoint's classifier kept."""
-        history, metrics = super().train_round(data, config, seed, progress)
-        if self.best is not None:
-            metrics.update(joint_best_validation_accuracy=float(self.best.accuracy.numpy()),
-                           joint_best_iteration=int(self.best.iteration.numpy()),
-                           joint_last_validation_accuracy=self._checkpoints.last_accuracy)
-            if self.keep_best:
-                self.best.restore()
-        return history, metrics
+    def round_report(self):
+        """With checkpoints, their best and last validation accuracy; with `keep_best` the best
+        checkpoint's classifier is kept."""
+        if self.best is None:
+            return {}
+        report = dict(joint_best_validation_accuracy=float(self.best.accuracy.numpy()),
+                      joint_best_iteration=int(self.best.iteration.numpy()),
+                      joint_last_validation_accuracy=self._checkpoints.last_accuracy)
+        if self.keep_best:
+            self.best.restore()
+        return report
 
-    def train_task(self, data, config, seed, progress):
-        if self.reference is None:
-            return {}, {}
-        history, _ = self.reference.train_round(data, config, seed, progress)
-        return {f"reference_{name}": values for name, values in history.items()}, {}
+    @property
+    def trained_first(self):
+        return [("reference_", self.reference)] if self.reference is not None else []
 
 
 @register
@@ -153,5 +151,5 @@ class M2VAALNoAdversarial(M2VAAL):
     family = "m2vaal_noadv"
 
     @staticmethod
-    def adversarial_objective(config) -> bool:
+    def adversarial_objective(settings) -> bool:
         return False

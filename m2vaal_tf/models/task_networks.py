@@ -58,18 +58,18 @@ def spec_of(model_fn: Callable) -> str:
     return spec
 
 
-def build(config, image_shape, num_classes: int) -> keras.Model:
-    """A fresh task network for `config` (a preset unless --model names the user's)."""
-    if not config.model:
-        return networks.build_classifier(image_shape, num_classes, PRESETS[config.model_size])
-    network = resolve(config.model)(tuple(image_shape), num_classes)
+def build(settings, image_shape, num_classes: int) -> keras.Model:
+    """A fresh task network for `settings` (a preset unless --model names the user's)."""
+    if not settings.model:
+        return networks.build_classifier(image_shape, num_classes, PRESETS[settings.model_size])
+    network = resolve(settings.model)(tuple(image_shape), num_classes)
     if not isinstance(network, keras.Model):
-        raise ConfigError(f"--model={config.model} returned {type(network).__name__}, not a keras.Model")
+        raise ConfigError(f"--model={settings.model} returned {type(network).__name__}, not a keras.Model")
     if len(network.outputs) != 1 or tuple(network.output.shape[1:]) != (num_classes,):
         shapes = [tuple(output.shape) for output in network.outputs]
-        raise ConfigError(f"--model={config.model} must output one [batch, {num_classes}] logits tensor; "
+        raise ConfigError(f"--model={settings.model} must output one [batch, {num_classes}] logits tensor; "
                           f"it outputs {', '.join(map(str, shapes))}")
-    penultimate(network, config.model_features_layer)  # its error, before any training
+    penultimate(network, settings.model_features_layer)  # its error, before any training
     if network.output.dtype != "float32":  # losses and softmax read float32 under mixed_bfloat16
         network = keras.Model(network.inputs, layers.Activation("linear", dtype="float32")(network.output),
                               name=network.name)

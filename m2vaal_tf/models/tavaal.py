@@ -33,13 +33,14 @@ class RankedClassifier(Classifier):
         self.taps_detached = tf.Variable(False, trainable=False, name="taps_detached")
 
     @classmethod
-    def for_round(cls, config, image_shape, num_classes, round_index):
-        network = task_networks.build(config, image_shape, num_classes)
-        features = task_networks.penultimate(network, config.model_features_layer)
-        taps, ranker = networks.build_ranker(network, features, cls.size(config))
-        model = cls(network, taps, ranker, attached_epochs=int(RANKER_ATTACHED_FRACTION * config.epochs),
-                    recipe=config.task_recipe, features_layer=config.model_features_layer, name="ranked_classifier")
-        model.compile(optimizer=task_optimizer(config), jit_compile=config.jit_compile)
+    def for_round(cls, settings, image_shape, num_classes, round_index):
+        network = task_networks.build(settings, image_shape, num_classes)
+        features = task_networks.penultimate(network, settings.model_features_layer)
+        taps, ranker = networks.build_ranker(network, features, cls.size(settings))
+        model = cls(network, taps, ranker, attached_epochs=int(RANKER_ATTACHED_FRACTION * settings.epochs),
+                    recipe=settings.task_recipe, features_layer=settings.model_features_layer,
+                    name="ranked_classifier")
+        model.compile(optimizer=task_optimizer(settings), jit_compile=settings.jit_compile)
         return model
 
     @property
@@ -69,10 +70,10 @@ class RankedClassifier(Classifier):
         self.ranking_tracker.update_state(ranking)
         return {m.name: m.result() for m in self.metrics}
 
-    def round_callbacks(self, data, config):
+    def round_callbacks(self, data, settings):
         detach = keras.callbacks.LambdaCallback(
             on_epoch_begin=lambda epoch, logs=None: self.taps_detached.assign(epoch > self.attached_epochs))
-        return super().round_callbacks(data, config) + [detach]
+        return super().round_callbacks(data, settings) + [detach]
 
 
 @register

@@ -21,9 +21,9 @@ class TaskLearnerBeside(AdversarialLearner):
     task_learner_class = None  # a Learner class
 
     @classmethod
-    def arguments_from_config(cls, config, image_shape, num_classes, round_index):
-        task_learner = cls.task_learner_class.for_round(config, image_shape, num_classes, round_index)
-        return dict(super().arguments_from_config(config, image_shape, num_classes, round_index),
+    def arguments_for_round(cls, settings, image_shape, num_classes, round_index):
+        task_learner = cls.task_learner_class.for_round(settings, image_shape, num_classes, round_index)
+        return dict(super().arguments_for_round(settings, image_shape, num_classes, round_index),
                     task_learner=task_learner)
 
     def __init__(self, task_learner, **kwargs):
@@ -38,9 +38,9 @@ class TaskLearnerBeside(AdversarialLearner):
     def class_logits(self, images, training):
         return self.task_learner.class_logits(images, training)
 
-    def train_task(self, data, config, seed, progress):
-        history, metrics = self.task_learner.train_round(data, config, seed, progress)
-        return {f"task_{name}": values for name, values in history.items()}, metrics
+    @property
+    def trained_first(self):
+        return [("task_", self.task_learner)]
 
 
 @register

@@ -25,7 +25,7 @@ from m2vaal_tf.strategies import uncertainty
 HPARAMS_METRICS = {"accuracy/test": "test accuracy", "accuracy/validation": "validation accuracy",
                    "selection/misclassified": "queried misclassified"}
 FIGURE_SAMPLES_PER_CLASS = 3
-# What the VAAL family reports per round (`AdversarialLearner.train_round`).
+# What the VAAL family reports per round (`rounds/game.py`).
 GENERATIVE_SCALARS = ("vae_iterations", "discriminator_auc", "reconstruction_loss")
 
 

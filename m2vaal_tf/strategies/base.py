@@ -66,7 +66,8 @@ class SelectionContext:
 
 @dataclasses.dataclass(frozen=True)
 class ServedScore:
-    """An acquisition score an exported model computes per image, lower = ask first."""
+    """An acquisition score an exported model computes per image: higher = ask first, the direction of
+    every strategy's `scores` (and of baal's heuristics)."""
     function: Callable  # graph function: float images [batch, H, W, C] -> [batch]
     meaning: str
 

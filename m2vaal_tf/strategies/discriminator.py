@@ -5,9 +5,10 @@ from m2vaal_tf.strategies import base
 
 
 def served_probability(learner) -> base.ServedScore:
-    """D's probability of "labelled" as an exported model's score; lower = ask first."""
-    return base.ServedScore(lambda images: learner.discriminator_probability(images)[:, 0],
-                            "the discriminator's probability that the image is already labelled; lower = ask first")
+    """D's probability of "not labelled yet" (1 - its probability of "labelled") as an exported
+    model's score; higher = ask first."""
+    return base.ServedScore(lambda images: 1.0 - learner.discriminator_probability(images)[:, 0],
+                            "the discriminator's probability that the image is not labelled yet; higher = ask first")
 
 
 class DiscriminatorStrategy(base.ScoredStrategy):

@@ -44,13 +44,13 @@ def weight(name: str, probabilities, xp=np):
     raise ValueError(f"unknown uncertainty measure {name!r}; choose one of: {', '.join(WEIGHTS)}")
 
 
-def served_certainty(learner, measure: str) -> base.ServedScore:
-    """1 - the measure scaled to [0, 1] (the model's certainty), computed in the exported graph with
-    this very formula; lower = ask first."""
+def served_uncertainty(learner, measure: str) -> base.ServedScore:
+    """The measure scaled to [0, 1], computed in the exported graph with this very formula; higher =
+    ask first."""
     import tensorflow as tf  # only an export needs it; strategies stay numpy-only
     return base.ServedScore(
-        lambda images: 1.0 - weight(measure, learner.probabilities(images), xp=tf.experimental.numpy),
-        f"1 - the {measure} uncertainty scaled to [0, 1] (the model's certainty); lower = ask first")
+        lambda images: weight(measure, learner.probabilities(images), xp=tf.experimental.numpy),
+        f"the {measure} uncertainty scaled to [0, 1]; higher = ask first")
 
 
 class UncertaintyStrategy(base.ScoredStrategy):
@@ -61,7 +61,7 @@ class UncertaintyStrategy(base.ScoredStrategy):
         return MEASURES[self.measure](outputs.probabilities)
 
     def serving_score(self, learner):
-        return served_certainty(learner, self.measure)
+        return served_uncertainty(learner, self.measure)
 
 
 @base.register

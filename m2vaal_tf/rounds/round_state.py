@@ -32,8 +32,6 @@ from m2vaal_tf.models import precision
 
 FILE_NAME = "round_state.npz"
 SAVES_PER_ROUND = 10
-# The metric a resumed round's training reports its earlier seconds in, for the round's timing to add.
-SECONDS_BEFORE_RESUME = "train_seconds_before_resume"
 
 
 def fit(learner, stream, iterations: int, state: Optional["RoundState"], make_tracker, observers=()) -> tuple:
@@ -61,15 +59,17 @@ class RoundState:
         self.path, self.key = path, key
 
     @classmethod
-    def for_round(cls, config, family: str, data, seed: int, iterations: int) -> Optional["RoundState"]:
-        """The state file of this round in the run's directory; None where none is kept."""
-        if config.distribute == "multi_worker":
+    def for_round(cls, state_dir: Optional[str], precision_name: str, family: str, data, seed: int,
+                  iterations: int) -> Optional["RoundState"]:
+        """The state file of this round in `state_dir` (the run's directory); None where none is
+        kept (`state_dir` None: under multi_worker, or a round played outside a run)."""
+        if state_dir is None:
             return None
         digest = hashlib.sha256()
         for array in (data.labeled_images, data.labels, data.unlabeled_images):
             digest.update(np.ascontiguousarray(array).tobytes())
-        return cls(os.path.join(config.run_dir, FILE_NAME),
-                   f"{family}:{seed}:{iterations}:{precision.resolve(config.precision)}:{digest.hexdigest()}")
+        return cls(os.path.join(state_dir, FILE_NAME),
+                   f"{family}:{seed}:{iterations}:{precision.resolve(precision_name)}:{digest.hexdigest()}")
 
     def restore(self, learner) -> tuple:
         """(iteration reached, curves so far, seconds spent) from this round's saved state, its
