@@ -35,6 +35,19 @@ def kill_train_py_when(flags, ready, timeout=240, program=("train.py",)):
             process.kill()
 
 
+def two_cpu_launcher(tmp_path):
+    """A script that runs `python LAUNCHER PROGRAM ARGS...` with the CPU split into 2 logical devices,
+    so that tf.distribute's MirroredStrategy has two replicas on one CPU."""
+    launcher = tmp_path / "two_cpus.py"
+    launcher.write_text(
+        "import runpy, sys, tensorflow as tf\n"
+        "tf.config.set_logical_device_configuration(tf.config.list_physical_devices('CPU')[0],\n"
+        "    [tf.config.LogicalDeviceConfiguration()] * 2)\n"
+        "sys.argv = sys.argv[1:]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    return launcher
+
+
 def write_idx(path, array):
     """Writes a uint8 array as an IDX file (gzip-compressed when the name ends in .gz)."""
     header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)

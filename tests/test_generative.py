@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, two_cpu_launcher
 
 from m2vaal_tf import experiment, models, strategies
 from m2vaal_tf.config import ExperimentConfig
@@ -348,13 +348,7 @@ def test_one_and_two_replicas_take_the_same_step(tmp_path, batch):
 
 def test_mirrored_run_from_the_command_line(tmp_path, fashion_subset_dir):
     """A short M2-VAAL run through train.py with --distribute=mirrored over 2 logical CPU devices."""
-    launcher = tmp_path / "two_cpus.py"
-    launcher.write_text(
-        "import runpy, sys, tensorflow as tf\n"
-        "tf.config.set_logical_device_configuration(tf.config.list_physical_devices('CPU')[0],\n"
-        "    [tf.config.LogicalDeviceConfiguration()] * 2)\n"
-        "sys.argv = sys.argv[1:]\n"
-        "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    launcher = two_cpu_launcher(tmp_path)
     result = subprocess.run(
         [sys.executable, str(launcher), "train.py", f"--dataset=idx:{fashion_subset_dir}", "--validation_size=500",
          "--strategy=m2vaal", "--distribute=mirrored", "--initial_labeled=64", "--budget=32", "--max_labeled=96",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import user_models
-from conftest import PROJECT_ROOT, kill_train_py_when
+from conftest import PROJECT_ROOT, kill_train_py_when, two_cpu_launcher
 
 from m2vaal_tf import experiment
 from m2vaal_tf.config import ExperimentConfig
@@ -40,13 +40,7 @@ def test_own_model_from_the_command_line_on_two_replicas_resumes_after_a_kill(tm
     """Killed once round 0's labels are saved, the run resumes from flags.txt (which names the model)
     and ends with the same labelled set an unkilled run has; its SavedModel embeds in the named layer."""
     monkeypatch.setenv("PYTHONPATH", TESTS)
-    launcher = tmp_path / "two_cpus.py"
-    launcher.write_text(
-        "import runpy, sys, tensorflow as tf\n"
-        "tf.config.set_logical_device_configuration(tf.config.list_physical_devices('CPU')[0],\n"
-        "    [tf.config.LogicalDeviceConfiguration()] * 2)\n"
-        "sys.argv = sys.argv[1:]\n"
-        "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    launcher = two_cpu_launcher(tmp_path)
     flags = [f"--dataset=idx:{fashion_subset_dir}", "--validation_size=500", "--strategy=coreset",
              "--model=user_models:tiny_mlp", "--model_features_layer=embedding", "--distribute=mirrored",
              "--initial_labeled=32", "--budget=16", "--max_labeled=80", "--pool_subsample=300", "--epochs=2",
