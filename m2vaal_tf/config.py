@@ -15,14 +15,14 @@ import os
 import re
 from typing import Optional, Tuple
 
-from m2vaal_tf import strategies
+from m2vaal_tf import strategies, vae_forms
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.settings import check_declared, fields_with_role, setting
 from m2vaal_tf.sizes import PRESETS
 from m2vaal_tf.strategies.uncertainty import WEIGHTS
 
 DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
-VAE_LOSSES = ("auto", "vaal", "tavaal", "elbo")
+VAE_LOSSES = ("auto", *vae_forms.FORMS)  # auto: the family's own
 TASK_RECIPES = ("plain", "vaal")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # models/precision.py resolves auto
 ORACLES = ("simulated", "files")  # oracle.make builds each
@@ -34,7 +34,7 @@ class ExperimentConfig:
     dataset: str = setting(
         "fashion_mnist", "Data set: fashion_mnist, idx:DIR (four MNIST-style IDX files), tfds:NAME (a TFDS "
         "image classification data set), folder:DIR (your images), csv:FILE (image paths and labels) or npz:PATH "
-        "(your arrays); see README.", defines_pool=True)
+        "(your arrays); see docs/DATA.md.", defines_pool=True)
     data_dir: Optional[str] = setting(
         None, "Directory holding the data set's files (Fashion-MNIST IDX files, or the TFDS data directory). "
         "Default: /usr/share/datasets/fashion-mnist, then the Keras cache.", hparam=False)

@@ -34,7 +34,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
             cluster = json.loads(os.environ["TF_CONFIG"])["cluster"]["worker"]
         except (KeyError, ValueError, TypeError):
             raise ConfigError("--distribute=multi_worker needs TF_CONFIG with a cluster.worker list and a task "
-                              "index (see README, 'Several GPUs or machines')") from None
+                              "index (see docs/RUNS.md, 'Several GPUs or machines')") from None
         if not cluster:
             raise ConfigError("--distribute=multi_worker: TF_CONFIG names no workers")
         return tf.distribute.MultiWorkerMirroredStrategy()

@@ -65,7 +65,7 @@ def open_loop(data, strategy: str = "entropy", model_fn: Optional[Callable[..., 
     test         optional (x_test, y_test) arrays or a tf.data.Dataset, for test accuracy
     class_names  optional names of the classes, for arrays
     settings     any other setting by its flag's name: budget=, initial_labeled=, epochs=, seed=,
-                 logdir=, run_name=, resume=True, ... (README's flag table)
+                 logdir=, run_name=, resume=True, ... (the flag table, docs/)
 
     Where some labels are unknown, the labelled images are the seed set and a person answers:
     the oracle is `files` unless `oracle=` says otherwise. Without `max_labeled=` the run goes on
@@ -83,7 +83,8 @@ def open_loop(data, strategy: str = "entropy", model_fn: Optional[Callable[..., 
         path = os.path.join(config.run_dir, DATA_FILE)
         config = dataclasses.replace(config, dataset=f"npz:{path}")
         kept = (path, *arrays.conform(config.dataset, x, y, x_test, y_test, config.image_size))
-        dataset = arrays.from_arrays(config.dataset, *kept[1:], class_names, config.validation_size, config.image_size)
+        dataset = arrays.from_conformed(config.dataset, *kept[1:], class_names, config.validation_size,
+                                        config.image_size)
     changes = {}
     if dataset.seed_indices is not None and "oracle" not in settings:
         changes["oracle"] = "files"

@@ -59,7 +59,7 @@ def to_config(flag_values=FLAGS, config_class=ExperimentConfig) -> ExperimentCon
 
 
 def markdown_table(config_class=ExperimentConfig) -> str:
-    """The settings as README's flag table (tests/test_config.py keeps README equal to it)."""
+    """The settings as the flag table of docs/FLAGS.md (tests/test_config.py keeps that page equal to it)."""
     rows = ["| flag | default | meaning |", "|---|---|---|"]
     for field in dataclasses.fields(config_class):
         default = field.default

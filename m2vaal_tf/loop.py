@@ -92,7 +92,7 @@ class ActiveLearningLoop(RoundSteps):
         agreement (fitting first if this round has not)."""
         if self._played is None:
             self.fit()
-        if "test_accuracy" not in self._played.metrics:
+        if not self._played.evaluated:
             self.evaluate_round(self._played, self.stop_rule)
         return dict(self._played.metrics)
 

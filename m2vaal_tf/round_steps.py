@@ -65,6 +65,7 @@ class RoundSteps:
                                                                self.pool.stop_predictions)
             if kappa is not None:
                 played.metrics["stop_kappa"] = kappa
+        played.evaluated = True
 
     def select(self, played: PlayedRound, strategy) -> None:
         """The strategy's batch, and the round model's guesses for it (the diagnostics need them)."""

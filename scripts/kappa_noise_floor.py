@@ -1,7 +1,7 @@
 """The noise floor of the stopping rule: Cohen's kappa, on a run's stop set, between two plain
 classifiers trained on the *same* labelled set with different seeds. Where every round trains a new
 model from scratch, consecutive rounds cannot agree better than this, so a useful --stop_kappa lies
-near it (see README, "When to stop labelling").
+near it (see docs/STOPPING.md).
 
   python scripts/kappa_noise_floor.py RUN_DIR [--labeled 2000,8000] [--seeds 11,12]
 

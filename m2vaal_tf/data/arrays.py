@@ -51,7 +51,14 @@ def from_arrays(spec: str, x_train, y_train, x_test=None, y_test=None, class_nam
     """The `Dataset` of a user's arrays; `spec` is their --dataset (npz:PATH), and
     `sources` name x_train's rows (e.g. their files) in the labelling queries: "x_train[<row>]" else.
     Its fingerprint (of the arrays) is kept with the run, so a resume with other arrays is refused."""
-    x_train, y_train, x_test, y_test = conform(spec, x_train, y_train, x_test, y_test, image_size)
+    conformed = conform(spec, x_train, y_train, x_test, y_test, image_size)
+    return from_conformed(spec, *conformed, class_names, validation_size, image_size, sources)
+
+
+def from_conformed(spec: str, x_train, y_train, x_test, y_test, class_names: Optional[Sequence[str]],
+                   validation_size: int, image_size: int, sources: Optional[Sequence[str]] = None) -> Dataset:
+    """`from_arrays` for arrays that `conform` has already checked and resized (`open_loop` keeps them
+    too, so it conforms them once)."""
     class_names = _class_names(spec, class_names, max(y_train.max(), y_test.max(initial=0)) + 1)
     digest = hashlib.sha1()
     for array in (x_train, y_train, x_test, y_test, np.array([image_size, validation_size])):

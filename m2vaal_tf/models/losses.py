@@ -5,7 +5,7 @@ a hand-written loss averaged with a plain mean gives N-times gradients on N repl
 here is therefore computed per example and averaged with `global_average` (or, where an official
 code sums over the batch, summed per replica: the replicas' gradients then add up to the global sum).
 
-The VAE term comes in three forms (`--vae_loss`):
+The VAE term comes in three forms (`--vae_loss`, declared in `m2vaal_tf/vae_forms.py`):
   vaal    official VAAL (sinhasam/vaal, solver.py:212-216): MSE averaged over pixels and batch
           plus β·KL *summed* over batch and latent, so the KL dominates
   tavaal  official TA-VAAL (cubeyoung/TA-VAAL, selection_methods.py:42-47): the same MSE plus β·KL
@@ -20,7 +20,7 @@ normalised pixels with a linear last layer); the ELBO reads it as Bernoulli logi
 """
 import tensorflow as tf
 
-VAE_LOSSES = ("vaal", "tavaal", "elbo")
+from m2vaal_tf.vae_forms import FORMS
 
 
 def global_average(per_example_loss):
@@ -37,24 +37,32 @@ def vae_loss(form: str, images_0_1, output, mean, log_var, beta: float):
     """(the VAE term to minimise, reduced as `form`'s code reduces it; the per-example objective and
     the per-example reconstruction error, for reporting: their batch means do not depend on the
     number of replicas)."""
+    kind = _form(form)
     kl = kl_to_standard_normal(mean, log_var)
-    if form == "elbo":
+    if kind.reconstruction == "bernoulli":
         bce = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=images_0_1, logits=output), axis=[1, 2, 3])
         pixels = tf.cast(tf.reduce_prod(tf.shape(images_0_1)[1:]), bce.dtype)
         per_example = (bce + beta * kl) / pixels
         return global_average(per_example), per_example, bce / pixels
     mse = tf.reduce_mean(tf.square(output - images_0_1), axis=[1, 2, 3])
-    if form == "vaal":
+    if kind.kl_reduction == "batch_sum":
         return global_average(mse) + beta * tf.reduce_sum(kl), mse + beta * kl, mse
-    if form == "tavaal":
-        kl_mean = kl / tf.cast(tf.shape(mean)[1], kl.dtype)
-        return global_average(mse + beta * kl_mean), mse + beta * kl_mean, mse
-    raise ValueError(f"unknown VAE loss {form!r}; choose one of: vaal, tavaal, elbo")
+    kl_mean = kl / tf.cast(tf.shape(mean)[1], kl.dtype)  # latent_mean
+    return global_average(mse + beta * kl_mean), mse + beta * kl_mean, mse
 
 
 def decoded_pixels(form: str, output):
     """The decoder's output as pixel values in [0, 1], as its loss reads it."""
-    return tf.sigmoid(output) if form == "elbo" else tf.clip_by_value(output, 0.0, 1.0)
+    if _form(form).reconstruction == "bernoulli":
+        return tf.sigmoid(output)
+    return tf.clip_by_value(output, 0.0, 1.0)
+
+
+def _form(name: str):
+    try:
+        return FORMS[name]
+    except KeyError:
+        raise ValueError(f"unknown VAE loss {name!r}; choose one of: {', '.join(FORMS)}") from None
 
 
 def binary_cross_entropy(logits, target: float):
