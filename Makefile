@@ -4,7 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint wheel-check docs bench results data clean-venv
+.PHONY: demo test lint wheel-check docs bench results data clean-venv label-studio
+
+# Label Studio for the real-server tests (tests/test_label_studio.py), in a venv of its own: see
+# requirements/label-studio.txt for why. About 1 GB; `make test` makes it once.
+LS_VENV  := .venv-label-studio
+LS_STAMP := $(LS_VENV)/.installed
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +20,21 @@ $(STAMP): pyproject.toml setup.py
 data:
 	@scripts/ensure_data.sh
 
+$(LS_STAMP): requirements/label-studio.txt
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install --quiet --upgrade pip
+	$(LS_VENV)/bin/pip install --quiet -r requirements/label-studio.txt
+	touch $@
+
+label-studio: $(LS_STAMP)
+
 demo: $(STAMP) data
 	$(BIN)/python train.py --flagfile=configs/quickstart.cfg
 
 # Test files in parallel, one worker per core up to 4, each file on one worker so that a file's
 # module fixtures (one real run each) are computed once: 1.46x faster than serial on 2 cores.
-test: $(STAMP) data lint
-	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile tests
+test: $(STAMP) $(LS_STAMP) data lint
+	M2VAAL_LABEL_STUDIO=$(LS_VENV)/bin/label-studio $(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -52,4 +65,4 @@ results: $(STAMP) data
 	scripts/grid.sh
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LS_VENV)

@@ -8,14 +8,14 @@ setting is adding a field.
 
 Importing it loads no TensorFlow (strategies, sizes and uncertainty measures are numpy-only), so a
 bad flag is reported at once. Checks that need the data (class range, pool size) live in
-`check_against_data`, called once the data set is loaded.
+`config_against_data.py`, called once the data set is loaded.
 """
 import dataclasses
 import os
 import re
 from typing import Optional, Tuple
 
-from m2vaal_tf import strategies, vae_forms
+from m2vaal_tf import label_studio, strategies, vae_forms
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.settings import check_declared, fields_with_role, setting
 from m2vaal_tf.sizes import PRESETS
@@ -25,7 +25,7 @@ DISTRIBUTE_CHOICES = ("auto", "default", "mirrored", "multi_worker")
 VAE_LOSSES = ("auto", *vae_forms.FORMS)  # auto: the family's own
 TASK_RECIPES = ("plain", "vaal")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # models/precision.py resolves auto
-ORACLES = ("simulated", "files")  # oracle.make builds each
+ORACLES = ("simulated", "files", "label_studio")  # oracle.make builds each
 SEED_SET_DATA = ("folder:", "csv:", "npz:")  # data that may bring a labelled seed set: their initial set
 M2_OBJECTIVES = ("soft", "kingma")  # models/m2vaal.py
 
@@ -131,9 +131,19 @@ class ExperimentConfig:
     stop_patience: int = setting(3, "Rounds in a row that --stop_kappa must hold before the run ends.", minimum=1)
     seed: int = setting(0, "Seed of the initial labelled set, the model initialisation and the selection.",
                         defines_pool=True)
-    oracle: str = setting("simulated", "Who labels the queries: simulated (the data set's labels) or files (a "
-                          "person fills in logs/<run>/queries/round_<k>/labels.csv, then --resume).",
-                          choices=ORACLES, hparam=False)
+    oracle: str = setting("simulated", "Who labels the queries: simulated (the data set's labels), files (a "
+                          "person fills in logs/<run>/queries/round_<k>/labels.csv, then --resume) or label_studio "
+                          "(a person in Label Studio; see docs/DATA.md).", choices=ORACLES, hparam=False)
+    label_studio_url: str = setting("http://localhost:8080", "--oracle=label_studio: the server. Its API key is read "
+                                    f"from ${label_studio.API_KEY_VARIABLE} only, never saved.", hparam=False)
+    label_studio_project: str = setting("", "--oracle=label_studio: the project's title (created with the data "
+                                        "set's classes if missing; default: the run's name) or numeric id.",
+                                        hparam=False)
+    label_studio_wait: str = setting("block", "--oracle=label_studio: block (poll until the round's tasks are all "
+                                     "annotated) or exit (stop; --resume picks the round up).",
+                                     choices=label_studio.WAITS, hparam=False)
+    label_studio_poll_seconds: float = setting(10.0, "--label_studio_wait=block: seconds between polls.",
+                                               minimum=0.01, hparam=False)
     image_size: int = setting(28, "Images of folder:, csv: and npz: data sets (and Python arrays) are resized to this "
                           "size (square).", minimum=8)
     export: bool = setting(False, "Write a SavedModel after every round to logs/<run>/export/round_<k> (and "
@@ -159,8 +169,8 @@ class ExperimentConfig:
         """Checks that need no data; raises ConfigError naming the flag."""
         for field in dataclasses.fields(self):
             check_declared(field, getattr(self, field.name))
-        if self.oracle == "files" and self.distribute == "multi_worker":
-            raise ConfigError("--oracle=files needs one process to ask and wait; it does not run with "
+        if self.oracle != "simulated" and self.distribute == "multi_worker":
+            raise ConfigError(f"--oracle={self.oracle} needs one process to ask and wait; it does not run with "
                               "--distribute=multi_worker")
         if self.discriminator_holdout > 0.5:
             raise ConfigError(f"--discriminator_holdout={self.discriminator_holdout} must be at most 0.5 (D needs "
@@ -195,40 +205,8 @@ class ExperimentConfig:
                               "set is the images whose labels the data set gives")
         if self.oracle == "simulated":
             raise ConfigError(f"--oracle=simulated answers from the data set's labels, and the unlabelled images "
-                              f"of --dataset={dataset_name} have none; use --oracle=files")
+                              f"of --dataset={dataset_name} have none; use --oracle=files or label_studio")
         return dataclasses.replace(self, initial_labeled=seed_count)
-
-    def check_against_data(self, num_classes: int, pool_size: int) -> None:
-        """Checks that need the loaded data set's class count and pool size."""
-        if self.max_labeled < self.initial_labeled:
-            raise ConfigError(f"--max_labeled={self.max_labeled} is below the {self.initial_labeled} initially "
-                              "labelled samples")
-        out_of_range = [c for c in self.initial_classes if c >= num_classes]
-        if out_of_range:
-            raise ConfigError(
-                f"--initial_classes={_join(self.initial_classes)} names class {out_of_range[0]}, but the "
-                f"data set has classes 0..{num_classes - 1}")
-        if self.initial_labeled >= pool_size:
-            raise ConfigError(
-                f"--initial_labeled={self.initial_labeled} leaves no unlabelled samples in a pool of {pool_size}")
-        if self.pool_subsample > pool_size - self.initial_labeled:
-            raise ConfigError(
-                f"--pool_subsample={self.pool_subsample} exceeds the {pool_size - self.initial_labeled} "
-                f"unlabelled samples of the pool")
-        candidates = self.pool_subsample or pool_size - self.initial_labeled
-        if self.budget > candidates:
-            raise ConfigError(
-                f"--budget={self.budget} is larger than the unlabelled pool ({candidates} samples)")
-        if self.candidates_per_round > candidates:
-            raise ConfigError(f"--candidates_per_round={self.candidates_per_round} exceeds the {candidates} "
-                              "unlabelled samples of the pool")
-        if self.candidates_per_round and self.budget > self.candidates_per_round:
-            raise ConfigError(f"--budget={self.budget} is larger than --candidates_per_round="
-                              f"{self.candidates_per_round}")
-        if self.max_labeled > self.initial_labeled + candidates:
-            raise ConfigError(
-                f"--max_labeled={self.max_labeled} exceeds the {self.initial_labeled + candidates} samples "
-                f"that the labelled set plus the unlabelled pool hold")
 
     @property
     def resolved_run_name(self) -> str:

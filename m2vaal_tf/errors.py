@@ -11,3 +11,8 @@ class ConfigError(UserError):
 
 class DataError(UserError):
     """A data set that is missing, corrupt or malformed."""
+
+
+class OracleError(UserError):
+    """An oracle that cannot be reached, refuses the run's credentials, or answered something the
+    run cannot use; nothing is recorded until it is fixed."""

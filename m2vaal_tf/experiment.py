@@ -13,6 +13,7 @@ from typing import Callable, Optional, Sequence
 import keras
 import tensorflow as tf
 
+from m2vaal_tf import config_against_data
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.data import Dataset, arrays, load_dataset
 from m2vaal_tf.errors import ConfigError, DataError
@@ -35,7 +36,7 @@ def prepare(config: ExperimentConfig, dataset: Optional[Dataset] = None,
         task_networks.build(config, dataset.image_shape, dataset.num_classes)
     if dataset.seed_indices is not None:
         config = config.with_seed_set(dataset.name, len(dataset.seed_indices))
-    config.check_against_data(dataset.num_classes, len(dataset.pool_labels))
+    config_against_data.check(config, dataset.num_classes, len(dataset.pool_labels))
     settings = config.pool_settings()
     if dataset.fingerprint:
         settings["data_fingerprint"] = dataset.fingerprint  # the files or arrays, as pool indices refer to them

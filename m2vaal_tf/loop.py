@@ -45,7 +45,7 @@ class ActiveLearningLoop(RoundSteps):
                          config.run_dir if distribute.is_chief(config.distribute)
                          else tempfile.mkdtemp(prefix="m2vaal_tf-worker-"))
         self.strategy = strategies.create(config)
-        self.oracle = oracle.make(config.oracle, dataset, os.path.join(self.run_dir, "queries"))
+        self.oracle = oracle.make(config, dataset, os.path.join(self.run_dir, "queries"))
         self.stop_rule = stopping.StopRule(config, pool.candidates)
         self.out: Callable[[str], None] = print
         self.progress: Optional[TextIO] = None
@@ -144,10 +144,13 @@ class ActiveLearningLoop(RoundSteps):
         self.start()
         try:
             if self.pool.pending and self.oracle.was_asked(self.pool.pending):
-                labels = self.oracle.collect(self.pool.pending)  # raises, changing nothing, when not all there
-                out(f"{self.run_dir}: resuming at round {self.pool.pending.round} with the {len(labels)} labels "
-                    "of its query")
-                self._record(labels)
+                answers = self.oracle.collect(self.pool.pending, out)  # raises, changing nothing, when wrong
+                if answers is None:  # not all given yet, and the oracle does not wait
+                    out(self.oracle.instructions(self.pool.pending, _resume_command(self.config)))
+                    return self.pool
+                out(f"{self.run_dir}: resuming at round {self.pool.pending.round} with the {len(answers.labels)} "
+                    "labels of its query")
+                self._record(answers.labels, answers.annotations)
             elif self.pool.rounds:
                 out(f"{self.run_dir}: resuming at round {self.pool.next_round} "
                     f"with {len(self.pool.labeled_indices)} labelled samples")
@@ -155,13 +158,13 @@ class ActiveLearningLoop(RoundSteps):
                 asked = self.query()
                 if not len(asked.indices):
                     break
-                labels = self.oracle.ask(self.pool.pending)
-                if labels is None:
+                answers = self.oracle.ask(self.pool.pending, out)
+                if answers is None:
                     if len(self.stop_rule.stop_set):
                         out(self.stop_rule.explain(self.pool.pending.metrics.get("stop_kappa")))
                     out(self.oracle.instructions(self.pool.pending, _resume_command(self.config)))
                     return self.pool
-                self._record(labels)
+                self._record(answers.labels, answers.annotations)
         finally:
             self.close()
         out(f"Done: {os.path.join(self.config.run_dir, 'results.csv')}; "
@@ -214,9 +217,9 @@ class ActiveLearningLoop(RoundSteps):
         if self.pool.complete:
             raise DataError(f"{step}(): the run is complete ({len(self.pool.rounds)} rounds)")
 
-    def _record(self, labels) -> None:
+    def _record(self, labels, annotations=()) -> None:
         self.start()
-        self.record_answer(labels, self._summaries, self.out)
+        self.record_answer(labels, self._summaries, self.out, annotations)
         self.round_saved()
 
     def _query_of(self, pending) -> Query:

@@ -1,13 +1,16 @@
 """Oracles answer label queries (`--oracle`).
 
   simulated  answers at once from the data set's labels, as in the benchmarks
-  files      a person: the query is written to `logs/<run>/queries/round_<k>/` (one PNG per image,
-             a contact sheet, and `labels.csv` with an empty `label` column) and the run stops;
-             `--resume` reads the filled-in file back, checks it, and continues
+  files         a person: the query is written to `logs/<run>/queries/round_<k>/` (one PNG per image,
+                a contact sheet, and `labels.csv` with an empty `label` column) and the run stops;
+                `--resume` reads the filled-in file back, checks it, and continues
+  label_studio  a person in Label Studio: the query becomes tasks with the model's guess
+                (`m2vaal_tf/label_studio/`)
 
-An oracle has three calls: `ask(query)` returns the labels, or None when they will come later,
-`collect(query)` returns them for a query asked before (the run was resumed), and `was_asked(query)`
-says whether a pending query was asked (or is yet to be). The pool records
+An oracle has these calls: `ask(query, out)` returns the `Answers`, or None when they will come
+later, `collect(query, out)` returns them (or None, not yet) for a query asked before (the run was
+resumed), `was_asked(query)` says whether a pending query was asked (or is yet to be), and
+`instructions(query, resume_command)` tells the person what to do. The pool records
 whatever an oracle answers, so a learner never reads ground truth, and it records nothing until
 every label of the batch is in and valid.
 """
@@ -19,6 +22,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from m2vaal_tf import atomic
+from m2vaal_tf.answers import Answers
 from m2vaal_tf.errors import DataError
 from m2vaal_tf.reporting import image_grid
 
@@ -38,8 +42,8 @@ class SimulatedOracle:
                             "give them); use --oracle=files")
         return labels
 
-    def ask(self, query) -> np.ndarray:
-        return self.label(query.selected)
+    def ask(self, query, out=print) -> Answers:
+        return Answers(self.label(query.selected))
 
     collect = ask
 
@@ -64,7 +68,7 @@ class FileOracle:
     def labels_path(self, round_index: int) -> str:
         return os.path.join(self.round_dir(round_index), LABELS_FILE)
 
-    def ask(self, query) -> None:
+    def ask(self, query, out=print) -> None:
         """Writes the query's images, contact sheet and labels.csv; the labels come later."""
         import tensorflow as tf  # PNG encoding; the oracle module itself stays TensorFlow-free.
         directory = self.round_dir(query.round)
@@ -96,7 +100,7 @@ class FileOracle:
                 f"{self.labels_path(query.round)} with a class index (0-{len(self.class_names) - 1}) or name "
                 f"({', '.join(self.class_names)}), then continue with: {resume_command}")
 
-    def collect(self, query) -> np.ndarray:
+    def collect(self, query, out=print) -> Answers:
         """The labels of `labels.csv`, checked against the query; raises DataError listing every
         offending row (and changes nothing) when the file is incomplete or wrong."""
         path = self.labels_path(query.round)
@@ -135,7 +139,7 @@ class FileOracle:
             more = f"; and {len(problems) - _SHOWN_PROBLEMS} more" if len(problems) > _SHOWN_PROBLEMS else ""
             raise DataError(f"{path}: {len(problems)} problem(s), nothing was recorded: {shown}{more}. Labels are a "
                             f"class index 0-{len(self.class_names) - 1} or one of: {', '.join(self.class_names)}")
-        return np.array([labels[int(i)] for i in query.selected], dtype=np.int64)
+        return Answers(np.array([labels[int(i)] for i in query.selected], dtype=np.int64))
 
     def _parse_label(self, text: str) -> Optional[int]:
         if not text:
@@ -147,9 +151,15 @@ class FileOracle:
         return lowered.index(text.lower()) if text.lower() in lowered else None
 
 
-def make(name: str, dataset, queries_dir: str):
-    if name == "simulated":
+def make(config, dataset, queries_dir: str):
+    """The oracle `config.oracle` names (`ORACLES` in config.py lists them)."""
+    if config.oracle == "simulated":
         return SimulatedOracle(dataset.pool_labels)
-    if name == "files":
+    if config.oracle == "files":
         return FileOracle(queries_dir, dataset.pool_images, dataset.class_names, dataset.pool_sources)
-    raise ValueError(f"unknown oracle {name!r}; choose one of: simulated, files")
+    if config.oracle == "label_studio":
+        from m2vaal_tf.label_studio.oracle import LabelStudioOracle
+        return LabelStudioOracle(config.label_studio_url, config.label_studio_project, config.resolved_run_name,
+                                 config.label_studio_wait, config.label_studio_poll_seconds, dataset.pool_images,
+                                 dataset.class_names, dataset.pool_sources)
+    raise ValueError(f"unknown oracle {config.oracle!r}; choose one of: simulated, files, label_studio")

@@ -31,6 +31,7 @@ class PlayedRound:
     selected: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
     predicted: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
     stop_predictions: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
+    confidence: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # of `predicted`
     evaluated: bool = False  # its metrics measured (evaluate_round ran)
 
     @classmethod

@@ -65,6 +65,8 @@ class RoundRecord(_PlayedRound):
     (empty for the final round, which only trains and evaluates) with the oracle's labels."""
     labels: List[int]
     finished_at: str
+    # Who gave each label and when, where the oracle says (Label Studio); saved only when there.
+    annotations: List[dict] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +74,7 @@ class PendingQuery(_PlayedRound):
     """A round waiting for the oracle's labels, with the model's guesses (the misclassified
     diagnostic needs them once the labels are in, when the model may be long gone)."""
     predicted: List[int]
+    confidence: List[float] = dataclasses.field(default_factory=list)  # the guesses' probabilities
 
 
 class ActivePool:
@@ -131,7 +134,7 @@ class ActivePool:
 
     def ask(self, labeled: int, strategy: str, metrics: Dict[str, float], seconds: Dict[str, float],
             selected, predicted, precision: str, kernels: str,
-            stop_predictions: Sequence[int] = ()) -> PendingQuery:
+            stop_predictions: Sequence[int] = (), confidence: Sequence[float] = ()) -> PendingQuery:
         """Records the round's query as pending; `answer` completes the round."""
         self._check_selection([int(i) for i in selected])
         self.stop_predictions = [int(c) for c in stop_predictions]
@@ -139,19 +142,21 @@ class ActivePool:
             round=self.next_round, labeled=labeled, strategy=strategy,
             metrics={k: float(v) for k, v in metrics.items()}, seconds={k: float(v) for k, v in seconds.items()},
             selected=[int(i) for i in selected], predicted=[int(c) for c in predicted], precision=precision,
-            kernels=kernels)
+            kernels=kernels, confidence=[round(float(p), 6) for p in confidence])
         return self.pending
 
-    def answer(self, labels, extra_metrics: Dict[str, float]) -> RoundRecord:
+    def answer(self, labels, extra_metrics: Dict[str, float], annotations: Sequence[dict] = ()) -> RoundRecord:
         """Completes the pending round with the oracle's labels."""
         query = self.pending
         record = self.record_round(query.labeled, query.strategy, {**query.metrics, **extra_metrics},
-                                   query.seconds, query.selected, labels, query.precision, query.kernels)
+                                   query.seconds, query.selected, labels, query.precision, query.kernels,
+                                   annotations)
         self.pending = None
         return record
 
     def record_round(self, labeled: int, strategy: str, metrics: Dict[str, float],
-                     seconds: Dict[str, float], selected, labels, precision: str, kernels: str) -> RoundRecord:
+                     seconds: Dict[str, float], selected, labels, precision: str, kernels: str,
+                     annotations: Sequence[dict] = ()) -> RoundRecord:
         selected = [int(i) for i in selected]
         labels = [int(y) for y in labels]
         if len(selected) != len(labels):
@@ -161,7 +166,7 @@ class ActivePool:
             round=self.next_round, labeled=labeled, strategy=strategy,
             metrics={k: float(v) for k, v in metrics.items()},
             seconds={k: round(float(v), 3) for k, v in seconds.items()},
-            selected=selected, labels=labels, precision=precision, kernels=kernels,
+            selected=selected, labels=labels, precision=precision, kernels=kernels, annotations=list(annotations),
             finished_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
         self.rounds.append(record)
         return record
@@ -181,7 +186,7 @@ class ActivePool:
             "settings": self.settings,
             "initial": {"indices": self.initial_indices, "labels": self.initial_labels},
             "candidates": self.candidates,
-            "rounds": [dataclasses.asdict(r) for r in self.rounds],
+            "rounds": [_saved(r) for r in self.rounds],
             "pending": dataclasses.asdict(self.pending) if self.pending else None,
             "stop_predictions": self.stop_predictions,
         }, indent=1)
@@ -221,3 +226,11 @@ def _with_provenance(saved_round: dict) -> dict:
     """A saved round with its precision and kernels, "" (not recorded) in pools saved before rounds
     kept them."""
     return {"precision": "", "kernels": "", **saved_round}
+
+
+def _saved(record: RoundRecord) -> dict:
+    """A round as pool.json keeps it: without `annotations` where the oracle gave none."""
+    saved = dataclasses.asdict(record)
+    if not saved["annotations"]:
+        del saved["annotations"]
+    return saved

@@ -75,13 +75,14 @@ class RoundSteps:
                 learner=played.learner, pool_images=self.dataset.pool_images, unlabeled=played.unlabeled,
                 labeled=played.labeled, labels=played.labels, rng=np.random.default_rng(played.seed))
             played.selected = np.asarray(strategy.select(context, budget), dtype=np.int64)
-        played.predicted = played.learner.predict_proba(self.dataset.pool_images[played.selected]).argmax(axis=1)
+        probabilities = played.learner.predict_proba(self.dataset.pool_images[played.selected])
+        played.predicted, played.confidence = probabilities.argmax(axis=1), probabilities.max(axis=1, initial=0.0)
 
     def keep_query(self, played: PlayedRound, strategy_name: str, out: Callable[[str], None]):
         """Saves the round's query as pending before anybody is asked, and prints the round's line."""
         query = self.pool.ask(len(played.labeled), strategy_name, played.metrics, played.seconds,
                               played.selected, played.predicted, precision.resolve(self.config.precision),
-                              precision.kernels(), played.stop_predictions)
+                              precision.kernels(), played.stop_predictions, played.confidence)
         self.pool.save(self.pool_path)
         kappa = played.metrics.get("stop_kappa")
         out(f"round {played.index}: labeled={len(played.labeled)} "
@@ -100,15 +101,16 @@ class RoundSteps:
                              self.dataset.class_names, os.path.join(self.run_dir, "export"), played.index)
         out(f"  exported {path} ({time.perf_counter() - start:.1f}s)")
 
-    def record_answer(self, labels, summaries: RunSummaries, out: Callable[[str], None]) -> None:
-        """Completes the pending round with the oracle's labels: the pool is saved, then logged."""
+    def record_answer(self, labels, summaries: RunSummaries, out: Callable[[str], None], annotations=()) -> None:
+        """Completes the pending round with the oracle's labels (and who gave each, when the oracle
+        says): the pool is saved, then logged."""
         pool, dataset = self.pool, self.dataset
         query = pool.pending
         selected, predicted = np.asarray(query.selected, np.int64), np.asarray(query.predicted, np.int64)
         labels = np.asarray(labels, np.int64)
         extra = (diagnostics.selected_batch(dataset, pool.labeled_indices, selected, labels, predicted)
                  if len(selected) else {})
-        record = pool.answer(labels, extra)
+        record = pool.answer(labels, extra, annotations)
         pool.save(self.pool_path)
         results.write_csv(pool.rounds, os.path.join(self.run_dir, "results.csv"))
         if len(selected):

@@ -2,6 +2,7 @@
 import gzip
 import os
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -82,3 +83,10 @@ def fashion_subset_dir(tmp_path_factory, fashion_mnist_arrays):
 def fashion_subset(fashion_subset_dir):
     """The subset loaded as a Dataset: 2,500 pool, 500 validation, 1,000 test images."""
     return data.load_dataset(f"idx:{fashion_subset_dir}", validation_size=500)
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on (for servers the tests start: workers, TensorBoard, Label Studio)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

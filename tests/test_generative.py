@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import PROJECT_ROOT, two_cpu_launcher
+from conftest import PROJECT_ROOT, free_port, two_cpu_launcher
 
 from m2vaal_tf import experiment, models, strategies
 from m2vaal_tf.config import ExperimentConfig
@@ -358,13 +358,6 @@ def test_mirrored_run_from_the_command_line(tmp_path, fashion_subset_dir):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 replica(s)" in result.stdout and "final round" in result.stdout
     assert os.path.exists(tmp_path / "mirrored" / "results.csv")
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_multi_worker_round_on_localhost(tmp_path, fashion_subset_dir):

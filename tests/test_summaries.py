@@ -3,7 +3,6 @@ projector's config format, and a real TensorBoard server answering the projector
 import csv
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import urllib.request
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, free_port
 from google.protobuf import text_format
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import metadata as hparams_metadata
@@ -200,12 +199,6 @@ def test_sprite_shrinks_thumbnails_to_fit_the_projectors_limit():
     assert sprite.shape == (317 * 14, 317 * 14, 1) and sprite.shape[0] <= image_grid.MAX_SPRITE_SIDE
     last_row, last_col = divmod(count - 1, 317)
     assert sprite[last_row * 14:(last_row + 1) * 14, last_col * 14:(last_col + 1) * 14].min() == 255
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
 
 
 def test_tensorboard_serves_the_projector_images_and_scalars(m2vaal_run):
