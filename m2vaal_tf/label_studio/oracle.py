@@ -116,7 +116,8 @@ class LabelStudioOracle:
                              f"(id {latest['id']}, {latest.get('updated_at')}) counts")
             label = self._label_of(latest)
             if label is None:
-                foreign.append(f"task {task['id']} (pool_index {index}): {self._choice_text(latest)!r}")
+                foreign.append(f"task {task['id']} (pool_index {index}): "
+                               + (repr(self._choice_text(latest)) if self._choice_text(latest) else "no class chosen"))
                 continue
             answers[index] = {"label": label, "by": {
                 "annotator": self._user(latest.get("completed_by")), "time": latest.get("updated_at"),

@@ -31,7 +31,7 @@ class Project:
 def labelling_config(class_names: Sequence[str]) -> str:
     """Image classification: one image, one choice among the data set's classes."""
     choices = "".join(f"<Choice value={quoteattr(name)}/>" for name in class_names)
-    return (f'<View><Image name="{TO_NAME}" value="$image" zoom="true"/>'
+    return (f'<View><Image name="{TO_NAME}" value="$image" zoom="true" maxWidth="280px"/>'
             f'<Header value="pool index $pool_index (rank $rank in round $round of $run)"/>'
             f'<Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="single" showInLine="true">{choices}</Choices>'
             "</View>")
