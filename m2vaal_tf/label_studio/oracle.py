@@ -22,19 +22,19 @@ from m2vaal_tf.label_studio.client import Client
 
 class LabelStudioOracle:
     def __init__(self, url: str, project_name: str, run: str, wait: str, poll_seconds: float,
-                 pool_images: np.ndarray, class_names: Sequence[str], sources: Optional[Sequence[str]] = None,
-                 environment=os.environ, sleep: Callable[[float], None] = time.sleep):
-        key = environment.get(API_KEY_VARIABLE, "").strip()
+                 pool_images: np.ndarray, class_names: Sequence[str], sources: Optional[Sequence[str]] = None):
+        key = os.environ.get(API_KEY_VARIABLE, "").strip()
         if not key:
             raise OracleError(f"--oracle=label_studio needs an API key in ${API_KEY_VARIABLE} (Label Studio: "
                               "Account & Settings > Access Token); it is read from the environment only")
         self.client = Client(url, key, API_KEY_VARIABLE)
-        self.run, self.wait, self.poll_seconds, self.sleep = run, wait, poll_seconds, sleep
+        self.run, self.wait, self.poll_seconds = run, wait, poll_seconds
         self.pool_images, self.class_names, self.sources = pool_images, tuple(class_names), sources
         # At once, so that a server that is down, a bad key or a project of other classes stops the run
         # before a round is trained.
         self.project = project.open_project(self.client, project_name or run, self.class_names)
         self._users: Dict[int, str] = {}
+        self._annotated = 0  # of the round last read, for the instructions that follow an unfinished one
 
     def ask(self, query, out: Callable[[str], None] = print):
         self._create_missing(query, [], out)
@@ -47,8 +47,7 @@ class LabelStudioOracle:
         return self._wait(query, out)
 
     def instructions(self, query, resume_command: str) -> str:
-        done = self._read(query, lambda line: None)[1]
-        return (f"Round {query.round}: {done} of {len(query.selected)} annotated in Label Studio project "
+        return (f"Round {query.round}: {self._annotated} of {len(query.selected)} annotated in Label Studio project "
                 f"{self.project.title!r} ({self.client.url}/projects/{self.project.id}/data); once all are, "
                 f"continue with: {resume_command}")
 
@@ -60,7 +59,7 @@ class LabelStudioOracle:
         import tensorflow as tf  # PNG encoding, only when tasks are made; the oracle stays light to import
         have = {int(t["data"]["pool_index"]) for t in tasks}
         rows = []
-        confidence = list(getattr(query, "confidence", []) or [])
+        confidence = query.confidence  # empty in a query saved before it was kept
         for rank, (index, guess) in enumerate(zip(query.selected, query.predicted)):
             if int(index) in have:
                 continue
@@ -93,7 +92,7 @@ class LabelStudioOracle:
                 out(f"  round {query.round}: {done} of {len(query.selected)} annotated in Label Studio"
                     + "".join(f"; {note.strip()}" for note in notes))
                 shown = (done, notes)
-            self.sleep(self.poll_seconds)
+            time.sleep(self.poll_seconds)
 
     def _read(self, query, out):
         """(labels and provenance by pool index when every task has a valid one, else None; how many
@@ -129,6 +128,7 @@ class LabelStudioOracle:
         if skipped:
             notes.append(f"  skipped in Label Studio, still to label: task {', '.join(skipped[:10])}")
         complete = len(answers) == len(query.selected)
+        self._annotated = len(answers)
         return (answers if complete else None), len(answers), tuple(notes)
 
     def _label_of(self, annotation) -> Optional[int]:
