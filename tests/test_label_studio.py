@@ -93,7 +93,7 @@ def test_each_odd_case_is_one_line_and_leaves_pool_json_as_it_was(tmp_path, serv
     pool_path = tmp_path / "odd" / "pool.json"
     before = pool_path.read_bytes()
     tasks = server.tasks("odd", 0)
-    assert len(tasks) == 8 and "Round 0: 0 of 8 annotated in Label Studio project 'odd'" in lines[-1]
+    assert len(tasks) == 8 and "Round 0: 0 of 8 annotated (8 left) in Label Studio project 'odd'" in lines[-1]
 
     def resume():
         lines.clear()
@@ -107,7 +107,7 @@ def test_each_odd_case_is_one_line_and_leaves_pool_json_as_it_was(tmp_path, serv
     out = resume()
     assert any(f"skipped in Label Studio, still to label: task {tasks[6]['id']}" in line for line in out)
     assert any("1 task(s) were deleted in Label Studio" in line and "created again" in line for line in out)
-    assert "6 of 8 annotated" in out[-1] and pool_path.read_bytes() == before
+    assert "6 of 8 annotated (2 left)" in out[-1] and pool_path.read_bytes() == before
     recreated = server.tasks("odd", 0)[-1]
     assert len(server.tasks("odd", 0)) == 8 and recreated["data"]["pool_index"] == tasks[7]["data"]["pool_index"]
     assert not recreated["annotations"] and recreated["predictions"]

@@ -47,9 +47,10 @@ class LabelStudioOracle:
         return self._wait(query, out)
 
     def instructions(self, query, resume_command: str) -> str:
-        return (f"Round {query.round}: {self._annotated} of {len(query.selected)} annotated in Label Studio project "
-                f"{self.project.title!r} ({self.client.url}/projects/{self.project.id}/data); once all are, "
-                f"continue with: {resume_command}")
+        left = len(query.selected) - self._annotated
+        return (f"Round {query.round}: {self._annotated} of {len(query.selected)} annotated ({left} left) in Label "
+                f"Studio project {self.project.title!r} ({self.client.url}/projects/{self.project.id}/data); once "
+                f"all are, continue with: {resume_command}")
 
     # -- the round's tasks ------------------------------------------------------------------
 
