@@ -37,14 +37,14 @@ class LabelStudioOracle:
         self._annotated = 0  # of the round last read, for the instructions that follow an unfinished one
 
     def ask(self, query, out: Callable[[str], None] = print):
-        self._create_missing(query, [], out)
+        """Creates the round's tasks that the server does not have (all of them, the first time),
+        then waits as --label_studio_wait says; asking again, and collecting, are the same."""
         return self._wait(query, out)
+
+    collect = ask
 
     def was_asked(self, query) -> bool:
         return bool(project.round_tasks(self.client, self.project, self.run, query.round))
-
-    def collect(self, query, out: Callable[[str], None] = print):
-        return self._wait(query, out)
 
     def instructions(self, query, resume_command: str) -> str:
         left = len(query.selected) - self._annotated
