@@ -15,4 +15,5 @@ class DataError(UserError):
 
 class OracleError(UserError):
     """An oracle that cannot be reached, refuses the run's credentials, or answered something the
-    run cannot use; nothing is recorded until it is fixed."""
+    run cannot use; nothing is recorded until it is fixed. `status`: the server's HTTP status, if any."""
+    status = None

@@ -48,7 +48,7 @@ class Client:
             try:
                 answer = self.call("GET", path, query={**query, "page": page, "page_size": _PAGE_SIZE})
             except OracleError as e:
-                if "(404" in str(e) and page > 1:  # past the last page
+                if e.status == 404 and page > 1:  # past the last page
                     return
                 raise
             items = answer.get(key, answer.get("results", [])) if isinstance(answer, dict) else answer
@@ -89,10 +89,12 @@ class Client:
 
     def _error(self, method: str, path: str, error: urllib.error.HTTPError) -> OracleError:
         if error.code in (401, 403):
-            return OracleError(f"Label Studio at {self.url} refused the API key in ${self._key_name} "
-                               f"({error.code} on {path}); copy a valid one from Account & Settings")
-        detail = _detail(error)
-        return OracleError(f"Label Studio at {self.url}: {method} {path} failed ({error.code}{detail})")
+            failure = OracleError(f"Label Studio at {self.url} refused the API key in ${self._key_name} "
+                                  f"({error.code} on {path}); copy a valid one from Account & Settings")
+        else:
+            failure = OracleError(f"Label Studio at {self.url}: {method} {path} failed ({error.code}{_detail(error)})")
+        failure.status = error.code
+        return failure
 
 
 def _detail(error: urllib.error.HTTPError) -> str:
