@@ -50,12 +50,12 @@ def open_project(client, name: str, class_names: Sequence[str]) -> Project:
         project = found[0] if found else client.call("POST", "/api/projects", {
             "title": name, "label_config": labelling_config(class_names), "sampling": "Sequential sampling",
             "description": "Active-learning queries from m2vaal_tf, most wanted first, with the model's guess."})
-    found = _choices_of(project)
-    if found is None or set(class_names) - set(found.classes):
-        offered = ", ".join(found.classes) if found else "no image-classification choices"
+    chosen = _choices_of(project)
+    if chosen is None or set(class_names) - set(chosen.classes):
+        offered = ", ".join(chosen.classes) if chosen else "no image-classification choices"
         raise OracleError(f"Label Studio project {project['id']} ({project.get('title')!r}) offers {offered}; the "
                           f"data set's classes are {', '.join(class_names)}: use another --label_studio_project")
-    return found
+    return chosen
 
 
 def round_tasks(client, project: Project, run: str, round_index: int) -> List[dict]:
@@ -66,8 +66,8 @@ def round_tasks(client, project: Project, run: str, round_index: int) -> List[di
 
 def create_tasks(client, project: Project, run: str, round_index: int, rows: List[Dict]) -> None:
     """One task per row (pool_index, rank, png bytes, guessed class name, its probability, source),
-    with the guess as a pre-annotation; created in rank order, so the sequential queue asks the most
-    wanted first."""
+    with the guess as a pre-annotation; `rows` come in rank order and are created in it, so the
+    sequential queue asks the most wanted first."""
     tasks = [{
         "data": {project.image_key: "data:image/png;base64," + base64.b64encode(row["png"]).decode("ascii"),
                  "pool_index": row["pool_index"], "rank": row["rank"], "round": round_index, "run": run,
@@ -75,7 +75,7 @@ def create_tasks(client, project: Project, run: str, round_index: int, rows: Lis
         "predictions": [{"model_version": f"{run} round {round_index}", "score": row["probability"],
                          "result": [{"from_name": project.from_name, "to_name": project.to_name, "type": "choices",
                                      "value": {"choices": [row["guess"]]}}]}],
-    } for row in sorted(rows, key=lambda r: r["rank"])]
+    } for row in rows]
     client.call("POST", f"/api/projects/{project.id}/import", tasks)
 
 
