@@ -15,7 +15,7 @@ import os
 import re
 from typing import Optional, Tuple
 
-from m2vaal_tf import label_studio, strategies, vae_forms
+from m2vaal_tf import joint_defaults, label_studio, strategies, vae_forms
 from m2vaal_tf.errors import ConfigError
 from m2vaal_tf.settings import check_declared, fields_with_role, setting
 from m2vaal_tf.sizes import PRESETS
@@ -27,7 +27,7 @@ TASK_RECIPES = ("plain", "vaal")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # models/precision.py resolves auto
 ORACLES = ("simulated", "files", "label_studio")  # oracle.make builds each
 SEED_SET_DATA = ("folder:", "csv:", "npz:")  # data that may bring a labelled seed set: their initial set
-M2_OBJECTIVES = ("soft", "kingma")  # models/m2vaal.py
+M2_OBJECTIVES = ("auto", "soft", "kingma")  # models/m2vaal.py; joint_defaults.py resolves auto
 
 @dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
@@ -68,8 +68,10 @@ class ExperimentConfig:
     adversary_weight: float = setting(1.0, "Weight of the VAE's adversarial loss (VAAL family).", minimum=0)
     vae_steps: int = setting(0, "VAE (M2-VAAL: joint) steps per iteration; 0 = the model's default (VAAL 2, "
                              "as its official code; M2-VAAL and TA-VAAL 1).", minimum=0)
-    disc_steps: int = setting(1, "Discriminator steps per iteration (VAAL family); 0 = D is not trained (M2-VAAL "
-                              "without the adversarial loss, for selections that never read D).", minimum=0)
+    disc_steps: Optional[int] = setting(
+        None, "Discriminator steps per iteration (VAAL family); 0 = D is not trained. Default: 1 where D is needed "
+        "(the selection reads it, or the adversarial loss trains against it), else 0 (Algorithms 1 and 2).",
+        minimum=0)
     vae_epochs: int = setting(
         100, "VAAL family: passes over the data per round, E_v. A round trains floor((|L| + |candidates|) * E_v / "
         "--vae_batch_size) iterations over endless reshuffled labelled and unlabelled streams, the official "
@@ -91,13 +93,15 @@ class ExperimentConfig:
         "plain", "How every task learner is trained: plain (Adam at --learning_rate for --epochs) or vaal "
         "(official VAAL: SGD 0.01, momentum 0.9, weight decay 5e-4, lr / 10 at each quarter of the epochs, "
         "the best epoch on validation kept).", choices=TASK_RECIPES)
-    adversarial: bool = setting(True, "M2-VAAL: include the adversarial loss (eq. 8); --noadversarial gives "
-                                "eq. 9, the same as --strategy=m2vaal_noadv.")
+    adversarial: Optional[bool] = setting(
+        None, "M2-VAAL family: include the adversarial loss (eq. 8); --noadversarial gives eq. 9. Default: the "
+        "strategy's own: eq. 8 for m2vaal, eq. 9 for m2vaal_noadv (always) and Algorithms 1 and 2.")
     classifier_gets_vae_grad: bool = setting(
         True, "M2-VAAL: let the decoder's gradient reach the classifier through y' (the M2 idea: the "
         "unlabelled pool trains the classifier too).")
     m2_objective: str = setting(
-        "soft", "M2-VAAL's L_VAE: soft (the decoder reads the classifier's softmax y' for both pools: the first "
+        "auto", "M2-VAAL's L_VAE: auto (kingma under eq. 9, soft under eq. 8: the joint-model study's choice), "
+        "soft (the decoder reads the classifier's softmax y' for both pools: the first "
         "joint model) or kingma (Kingma's M2: labelled images decoded with their one-hot label, unlabelled with "
         "a Gumbel-softmax sample of y', plus the entropy of y', both detached from the classifier under "
         "--noclassifier_gets_vae_grad; see README's deviations).", choices=M2_OBJECTIVES)
@@ -177,9 +181,8 @@ class ExperimentConfig:
                               "most samples to learn from)")
         if self.joint_keep_best and not self.joint_checkpoints:
             raise ConfigError("--joint_keep_best needs validation checkpoints: set --joint_checkpoints above 0")
-        chosen = strategies.get(self.strategy)
-        needs_d = chosen.reads_discriminator or self.adversarial and chosen.model_family == "m2vaal"
-        if self.disc_steps == 0 and needs_d:
+        if self.disc_steps == 0 and joint_defaults.resolve(self.strategy, self.adversarial, self.m2_objective,
+                                                           None).disc_steps:
             raise ConfigError(f"--disc_steps=0 leaves D untrained, but --strategy={self.strategy} needs D "
                               "(to select, or for the adversarial loss: pass --noadversarial)")
         if self.stop_kappa and not self.stop_set_size:
@@ -197,6 +200,14 @@ class ExperimentConfig:
             raise ConfigError(f"--model={self.model!r} must be package.module:function")
         if self.run_name and (os.sep in self.run_name or self.run_name in (".", "..")):
             raise ConfigError(f"--run_name={self.run_name!r} must be a plain directory name")
+
+    def resolved(self) -> "ExperimentConfig":
+        """The config with the settings left to the strategy (`--adversarial`, `--m2_objective`,
+        `--disc_steps`; joint_defaults.py) made explicit. A run resolves its config once, so its
+        flags.txt, HParams and models name what it trains; an unresolved config stays one that
+        `dataclasses.replace(config, strategy=...)` can give to another strategy."""
+        joint = joint_defaults.resolve(self.strategy, self.adversarial, self.m2_objective, self.disc_steps)
+        return dataclasses.replace(self, **joint._asdict())
 
     def with_seed_set(self, dataset_name: str, seed_count: int) -> "ExperimentConfig":
         """A folder data set brings its labelled seed set: it is the initial labelled set."""

@@ -23,7 +23,7 @@ from m2vaal_tf.reporting.summaries import RunSummaries
 
 class RoundSteps:
     def __init__(self, config: ExperimentConfig, dataset: Dataset, pool: ActivePool, distribution, run_dir: str):
-        self.config, self.dataset, self.pool = config, dataset, pool
+        self.config, self.dataset, self.pool = config.resolved(), dataset, pool
         self.distribution, self.run_dir = distribution, run_dir
         self._model_described = False
 

@@ -42,6 +42,8 @@ def fields_with_role(config_class, role: str) -> Tuple[str, ...]:
 
 def check_declared(field: dataclasses.Field, value) -> None:
     """The checks a field declares: its choices and its bounds; raises ConfigError naming the flag."""
+    if value is None:  # left to the strategy (joint_defaults.py)
+        return
     choices = choices_of(field)
     if choices is not None and value not in choices:
         raise ConfigError(f"--{field.name}={value!r} is not one of: {', '.join(choices)}")

@@ -33,16 +33,19 @@ PROTOCOLS = {
     "A": dict(strategy="m2vaal", initial_labeled=1000, budget=1000, max_labeled=8000, epochs=20, batch_size=64,
               vae_epochs=30),
 }
-# The variants of the joint objective. Without the adversarial loss (eq. 9) D cannot change the joint
-# model (it reads detached codes), so on C, whose Algorithms never read D, it is not trained there.
+# The variants of the joint objective, each naming every setting it fixes, so that a cell means the
+# same whatever the defaults (joint_defaults.py chose them from this study). Without the adversarial
+# loss (eq. 9) D cannot change the joint model (it reads detached codes), so on C, whose Algorithms
+# never read D, it is not trained there (--disc_steps left to the strategy: 0).
+FIRST = dict(m2_objective="soft")
 VARIANTS = {
-    "default": dict(),                                              # (a) the first joint model, eq. 8
-    "nograd": dict(classifier_gets_vae_grad=False),                 # (b) no decoder gradient into y'
-    "advscaled": dict(adversary_weight=1 / 784),                    # (c) L_adv on the per-pixel ELBO's scale
-    "noadv": dict(adversarial=False),                               # (c) eq. 9
-    "noadv_nograd": dict(adversarial=False, classifier_gets_vae_grad=False),
+    "default": dict(FIRST, adversarial=True),                                   # (a) the first joint model, eq. 8
+    "nograd": dict(FIRST, adversarial=True, classifier_gets_vae_grad=False),    # (b) no decoder gradient into y'
+    "advscaled": dict(FIRST, adversarial=True, adversary_weight=1 / 784),       # (c) L_adv on the ELBO's scale
+    "noadv": dict(FIRST, adversarial=False),                                    # (c) eq. 9
+    "noadv_nograd": dict(FIRST, adversarial=False, classifier_gets_vae_grad=False),
     "kingma": dict(adversarial=False, m2_objective="kingma"),       # (d) Kingma's M2 bounds, eq. 9
-    "kingma_adv": dict(m2_objective="kingma"),                      # (d) with eq. 8
+    "kingma_adv": dict(adversarial=True, m2_objective="kingma"),    # (d) with eq. 8
 }
 CHECKPOINTS = 20  # (e) the validation-best joint classifier, measured in every cell
 CLAIMS = os.path.join(ROOT, "logs", "joint_study", "claims")
@@ -55,8 +58,6 @@ def cell_name(protocol, variant, seed) -> str:
 def config_for(protocol, variant, seed):
     from m2vaal_tf.config import ExperimentConfig
     settings = {**PROTOCOLS[protocol], **VARIANTS[variant]}
-    if protocol == "C" and not settings.get("adversarial", True):
-        settings["disc_steps"] = 0
     return ExperimentConfig(**settings, candidates_per_round=10000, projector_every=0, seed=seed,
                             joint_checkpoints=CHECKPOINTS, logdir=os.path.join(ROOT, "logs", "joint_study"),
                             run_name=cell_name(protocol, variant, seed), protocol=protocol)

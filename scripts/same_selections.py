@@ -3,6 +3,10 @@ commit (a temporary `git worktree`), and compares every round's selected indices
 test accuracy.
 
   python scripts/same_selections.py --base=ec2a9a2 [--configs=quickstart,quickstart_m2vaal]
+      [--flags=--strategy=algorithm1] [--new_flags=--adversarial]
+
+--flags go to both runs; --new_flags only to this checkout's, for the flag that restores a default
+the change moved (issue 53: "today's behaviour stays one flag away").
 
 Prints one line per run and round, and exits 1 if anything differs. Both runs use this
 interpreter; each imports the package of its own tree (the script's directory comes first on
@@ -19,12 +23,12 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def play(tree: str, config: str, logdir: str) -> list:
+def play(tree: str, config: str, logdir: str, extra=()) -> list:
     """The rounds of `configs/<config>.cfg` run in `tree`: (labelled, selected, labels, test accuracy)."""
     with open(os.path.join(tree, "m2vaal_tf", "config.py"), encoding="utf-8") as f:
         pinned = ["--precision=float32"] if "precision" in f.read() else []
     subprocess.run([sys.executable, "train.py", f"--flagfile=configs/{config}.cfg", f"--logdir={logdir}",
-                    "--run_name=run", "--projector_every=0", *pinned], cwd=tree, check=True,
+                    "--run_name=run", "--projector_every=0", *pinned, *extra], cwd=tree, check=True,
                    stdout=subprocess.DEVNULL)
     with open(os.path.join(logdir, "run", "pool.json"), encoding="utf-8") as f:
         rounds = json.load(f)["rounds"]
@@ -35,6 +39,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="the commit to compare with")
     parser.add_argument("--configs", default="quickstart,quickstart_m2vaal")
+    parser.add_argument("--flags", default="", help="comma-separated flags for both runs")
+    parser.add_argument("--new_flags", default="", help="comma-separated flags for this checkout's run only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         base_tree = os.path.join(scratch, "base")
@@ -43,8 +49,9 @@ def main():
         try:
             same = True
             for config in args.configs.split(","):
-                base = play(base_tree, config, os.path.join(scratch, "logs_base", config))
-                here = play(ROOT, config, os.path.join(scratch, "logs_here", config))
+                both, new = [f for f in args.flags.split(",") if f], [f for f in args.new_flags.split(",") if f]
+                base = play(base_tree, config, os.path.join(scratch, "logs_base", config), both)
+                here = play(ROOT, config, os.path.join(scratch, "logs_here", config), both + new)
                 if len(base) != len(here):
                     print(f"{config}: {len(base)} rounds at {args.base}, {len(here)} here")
                     same = False

@@ -126,7 +126,7 @@ def test_without_discriminator_steps_d_stays_untrained_and_the_joint_model_learn
     (dict(strategy="m2vaal", disc_steps=0), "needs D"),
     (dict(strategy="m2vaal_noadv", disc_steps=0), "needs D"),
     (dict(strategy="vaal", disc_steps=0), "needs D"),
-    (dict(strategy="algorithm1", disc_steps=0), "--noadversarial"),
+    (dict(strategy="algorithm1", adversarial=True, disc_steps=0), "--noadversarial"),
     (dict(strategy="m2vaal", joint_keep_best=True), "--joint_checkpoints"),
     (dict(strategy="m2vaal", m2_objective="enumerate"), "--m2_objective"),
 ])
@@ -204,7 +204,7 @@ def test_every_joint_study_cell_is_a_valid_configuration():
         for variant in joint_study.VARIANTS:
             config = joint_study.config_for(protocol, variant, seed=1)
             assert config.joint_checkpoints == joint_study.CHECKPOINTS and config.candidates_per_round == 10000
-            assert config.disc_steps == (0 if protocol == "C" and not config.adversarial else 1)
+            assert config.resolved().disc_steps == (0 if protocol == "C" and not config.adversarial else 1)
     cells = [dict(protocol="C", variant="kingma", seed=s, joint_accuracy=a, joint_best_checkpoint_accuracy=a,
                   reference_accuracy=0.6, task_loss=1e-4, kl_nats=10.0, reconstruction=0.3, discriminator_auc=None,
                   seconds=1.0) for s, a in ((0, 0.62), (1, 0.66))]

@@ -44,7 +44,10 @@ class LearnerSettings:
 
     @classmethod
     def of(cls, source) -> "LearnerSettings":
-        """The learner's settings, taken by name from `source` (an ExperimentConfig, or settings)."""
+        """The learner's settings, taken by name from `source` (an ExperimentConfig, or settings); a
+        config first resolves the settings it leaves to its strategy (`ExperimentConfig.resolved`)."""
         if isinstance(source, cls):
             return source
+        if hasattr(source, "resolved"):
+            source = source.resolved()
         return cls(**{field.name: getattr(source, field.name) for field in dataclasses.fields(cls)})

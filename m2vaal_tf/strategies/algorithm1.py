@@ -31,6 +31,7 @@ def class_quotas(budget: int, available: np.ndarray) -> np.ndarray:
 class Algorithm1(base.Strategy):
     name = "algorithm1"
     model_family = "m2vaal"
+    adversarial_by_default = False  # eq. 9 and no D: the selection reads only the latent space
 
     def choose(self, outputs, budget):
         predicted = outputs.probabilities.argmax(axis=1)

@@ -10,6 +10,7 @@ from m2vaal_tf.strategies import base, greedy, uncertainty
 class Algorithm2(base.Strategy):
     name = "algorithm2"
     model_family = "m2vaal"
+    adversarial_by_default = False  # eq. 9 and no D: the selection reads only the latent space
 
     def __init__(self, uncertainty_measure: str):
         self.uncertainty_measure = uncertainty_measure

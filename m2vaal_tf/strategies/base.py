@@ -76,6 +76,7 @@ class Strategy(abc.ABC):
     name: str = ""
     model_family: str = "classifier"
     reads_discriminator: bool = False  # True: the selection needs a trained D (--disc_steps above 0)
+    adversarial_by_default: bool = True  # the M2-VAAL family: eq. 8 unless --noadversarial (joint_defaults.py)
 
     @classmethod
     def from_config(cls, config) -> "Strategy":
