@@ -24,17 +24,25 @@ def decode(paths: Sequence[str]) -> Tuple[List[np.ndarray], List[str], List[Tupl
     images, kept, problems = [], [], []
     for path in paths:
         try:
-            image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False).numpy()
+            images.append(decode_bytes(tf.io.read_file(path)))
         except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as e:
-            problems.append((path, _reason(e)))
+            problems.append((path, reason(e)))
             continue
-        channels = image.shape[-1]
-        images.append(image[..., :1] if channels in (1, 2) else image[..., :3])
         kept.append(path)
     return images, kept, problems
 
 
-def _reason(error) -> str:
+def decode_bytes(data) -> np.ndarray:
+    """One encoded image (PNG, JPEG, BMP, GIF) to uint8 [H, W, 1 or 3], alpha dropped; raises
+    tf.errors.InvalidArgumentError on bytes that are not an image. The Beam pipeline decodes the
+    pool's files and records with it, so both paths read an image the same way."""
+    import tensorflow as tf
+    image = tf.io.decode_image(data, expand_animations=False).numpy()
+    channels = image.shape[-1]
+    return image[..., :1] if channels in (1, 2) else image[..., :3]
+
+
+def reason(error) -> str:
     """TensorFlow's error message without its op and device decorations."""
     message = re.sub(r"\{\{.*?\}\}|\[Op:.*", "", (error.message or "").splitlines()[0] if error.message else "")
     return message.strip() or type(error).__name__
