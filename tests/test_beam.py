@@ -151,3 +151,15 @@ def test_an_output_that_holds_files_is_refused_before_any_work(export_dir, tmp_p
                            f"--output={tmp_path / 'out'}"], cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert done.returncode == 2 and "--output=" in done.stderr.strip().splitlines()[-1]
     assert os.listdir(tmp_path / "out") == ["scores-00000-of-00001.csv"]
+
+
+def test_the_rank_order_breaks_ties_to_the_lower_item_and_a_seeded_sample_is_order_free():
+    rows = [ranking.Row(f"{i:03d}.png", score, np.ones(2) / 2) for i, score in enumerate([0.5, 0.9, 0.5, 0.9, 0.1])]
+    ranked = sorted(rows, key=ranking.by_score, reverse=True)
+    assert [r.item for r in ranked] == ["001.png", "003.png", "000.png", "002.png", "004.png"]
+    assert list(ranking.in_memory_top([r.item for r in rows], [r.score for r in rows], 3)) == [1, 3, 0]
+    many = [ranking.Row(f"{i:05d}.png", 0.0, None) for i in range(2000)]
+    kept = {r.item for r in sorted(many, key=ranking.sample_key(7), reverse=True)[:100]}
+    again = {r.item for r in sorted(many[::-1], key=ranking.sample_key(7), reverse=True)[:100]}
+    other = {r.item for r in sorted(many, key=ranking.sample_key(8), reverse=True)[:100]}
+    assert kept == again and len(kept & other) < 20  # the same 100 whatever the order; another seed, others
