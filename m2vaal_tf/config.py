@@ -69,8 +69,8 @@ class ExperimentConfig:
     vae_steps: int = setting(0, "VAE (M2-VAAL: joint) steps per iteration; 0 = the model's default (VAAL 2, "
                              "as its official code; M2-VAAL and TA-VAAL 1).", minimum=0)
     disc_steps: Optional[int] = setting(
-        None, "Discriminator steps per iteration (VAAL family); 0 = D is not trained. Default: 1 where D is needed "
-        "(the selection reads it, or the adversarial loss trains against it), else 0 (Algorithms 1 and 2).",
+        None, "Discriminator steps per iteration (VAAL family); 0 = D is not trained. Default: 0 where nothing needs "
+        "D (M2-VAAL under eq. 9 for Algorithms 1 and 2, whose selection never reads it), else 1.",
         minimum=0)
     vae_epochs: int = setting(
         100, "VAAL family: passes over the data per round, E_v. A round trains floor((|L| + |candidates|) * E_v / "

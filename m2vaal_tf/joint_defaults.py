@@ -10,8 +10,9 @@ model it ran:
 - `m2_objective`: `kingma` (Kingma's M2 bounds) under eq. 9, where it lifted C's joint classifier
   from 0.115 below the plain reference to 0.034 above it (three seeds); `soft` (the first joint
   model) under eq. 8, where Kingma's form ended 0.067 below it on B.
-- `disc_steps`: 1 where D is needed (the selection reads it, or L_adv trains against it), else 0:
-  D is not trained for nothing.
+- `disc_steps`: 0 for an M2-VAAL model under eq. 9 whose selection never reads D (Algorithms 1
+  and 2): D would be trained for nothing. 1 everywhere else, as before (a learner without D
+  ignores it).
 
 Pure logic on names and values, no TensorFlow: the config calls it before anything is built.
 """
@@ -40,5 +41,5 @@ def resolve(strategy: str, adversarial: Optional[bool], m2_objective: str,
     if m2_objective == "auto":
         m2_objective = FIRST_JOINT_MODEL if adversarial else "kingma"
     if disc_steps is None:
-        disc_steps = int(chosen.reads_discriminator or (joint and adversarial))
+        disc_steps = 0 if joint and not adversarial and not chosen.reads_discriminator else 1
     return JointSettings(bool(adversarial), m2_objective, disc_steps)

@@ -24,7 +24,7 @@ def resolved(**settings):
     ("algorithm1", (False, "kingma", 0)),    # eq. 9, D never read: not trained
     ("algorithm2", (False, "kingma", 0)),
     ("vaal", (True, "soft", 1)),             # D selects
-    ("entropy", (True, "soft", 0)),          # no D at all
+    ("entropy", (True, "soft", 1)),          # no D at all: the old default, which it ignores
 ])
 def test_each_strategy_gets_the_joint_model_the_study_chose(strategy, expected):
     assert resolved(strategy=strategy) == expected
