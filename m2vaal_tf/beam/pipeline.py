@@ -19,7 +19,6 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
 from m2vaal_tf.beam import model_handler, ranking, reading
 from m2vaal_tf.beam.plan import UNCERTAIN, ScoringPlan
-from m2vaal_tf.score import ranked_csv
 
 SCORES_HEADER = "item,score,predicted_class,class_name,probability"
 
@@ -43,12 +42,10 @@ def write_file(path: str, data: bytes) -> str:
     return path
 
 
-def query_csv(rows, class_names) -> bytes:
-    """The ranked query, in `m2vaal-score`'s columns; `rows` come from Top.Of, best first."""
-    if not rows:  # every image failed to decode: the header alone
-        return ranked_csv([], np.zeros(0), np.zeros((0, len(class_names))), list(class_names), top=0).encode()
-    return ranked_csv([r.item for r in rows], np.array([r.score for r in rows]),
-                      np.stack([r.probabilities for r in rows]), list(class_names), top=0).encode()
+def ranked_text(rows, class_names) -> str:
+    """A query, `rows` most wanted first, in `m2vaal-score`'s columns and the scores files' precision."""
+    return f"rank,{SCORES_HEADER}\n" + "".join(
+        f"{rank},{score_line(row, class_names)}\n" for rank, row in enumerate(rows, start=1))
 
 
 def candidates_npz(rows) -> bytes:
@@ -78,7 +75,7 @@ def build(pipeline, plan: ScoringPlan) -> None:
     if plan.budget:
         (rows | "Query" >> beam.combiners.Top.Of(plan.budget, key=ranking.by_score)
               | "WriteQuery" >> beam.Map(lambda top: write_file(os.path.join(plan.output, "query.csv"),
-                                                                query_csv(top, names))))
+                                                                ranked_text(top, names).encode())))
     if plan.candidates:
         key = ranking.by_score if plan.keep == UNCERTAIN else ranking.sample_key(plan.seed)
         (rows | "Candidates" >> beam.combiners.Top.Of(plan.candidates, key=key)

@@ -165,9 +165,7 @@ def select_from_candidates(args, model, plan) -> int:
         probabilities=np.concatenate([np.zeros((len(anchors), probabilities.shape[1]), np.float32), probabilities]),
         embeddings=np.concatenate([anchors, embeddings]), seed=args.seed) - len(anchors)
     rows = [ranking.Row(str(items[i]), float(scores[i]), probabilities[i]) for i in chosen]
-    text = "rank,item,score,predicted_class,class_name,probability\n" + "".join(
-        f"{rank},{pipeline.score_line(row, plan.class_names)}\n" for rank, row in enumerate(rows, start=1))
-    atomic.write_text(os.path.join(args.output, "query.csv"), text)
+    atomic.write_text(os.path.join(args.output, "query.csv"), pipeline.ranked_text(rows, plan.class_names))
     print(f"selected {len(rows)} by {args.strategy} from {len(items)} candidates ({args.keep}); wrote "
           f"{args.output}/query.csv", file=sys.stderr)
     return len(rows)
