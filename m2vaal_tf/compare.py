@@ -3,8 +3,9 @@
   python -m m2vaal_tf.compare --flagfile=configs/protocol_b.cfg --strategies=random,m2vaal --seeds=0,1,2
 
 Takes every `train.py` flag. Each (strategy, seed) is an ordinary run under --logdir with the
-default name `<protocol>_<strategy>_seed<seed>`, inspectable and resumable like any other: a
-finished run is skipped, an unfinished one resumed, so the command can be stopped and restarted.
+default name `<protocol>_<strategy>_seed<seed>` (`_kingma_seed<seed>` for a joint model of Kingma's
+bounds), inspectable and resumable like any other: a finished or recorded run is skipped, an
+unfinished one resumed, so the command can be stopped and restarted.
 The summary goes to `--summary_dir` (default `<logdir>/<protocol>_summary/`):
 
   curves.csv          mean and std (over seeds, ddof 1) of test accuracy per labelled count
@@ -55,7 +56,8 @@ def define_flags():
 def grid(base, strategy_names, seeds):
     """The configs of the grid, checked before any run starts."""
     if base.run_name:
-        raise ConfigError("--run_name names one run; compare names each run <protocol>_<strategy>_seed<seed>")
+        raise ConfigError("--run_name names one run; compare names each run <protocol>_<strategy>_seed<seed> "
+                          "(with the joint model's objective where it is not the first: joint_defaults.py)")
     unknown = [s for s in strategy_names if s not in strategies.names()]
     if unknown:
         raise ConfigError(f"--strategies: {', '.join(unknown)} unknown; choose from: {', '.join(strategies.names())}")
@@ -66,15 +68,22 @@ def grid(base, strategy_names, seeds):
     return [dataclasses.replace(base, strategy=s, seed=seed) for s in strategy_names for seed in seed_values]
 
 
-def run_all(configs, out=print, records_dir="", unfinished_dir=""):
-    """Plays every run of the grid that is not finished yet; keeps the record of each finished one
-    and, with `unfinished_dir`, a resumable copy of each unfinished one after every round."""
+def run_all(configs, out=print, records_dir="", unfinished_dir="") -> list:
+    """Plays every run of the grid that is not finished yet (nor recorded in `records_dir`, by its name:
+    a run of a replaced joint model does not stand for its strategy's run of today's); keeps the record
+    of each finished one and, with `unfinished_dir`, a resumable copy of each unfinished one after every
+    round. Returns where each run's pool.json is: its run directory, or its record."""
     import keras
 
     from m2vaal_tf import experiment
+    places = []
     for number, config in enumerate(configs, start=1):
         label = f"[{number}/{len(configs)}] {config.resolved_run_name}"
         protocol, name = config.protocol or "compare", config.resolved_run_name
+        if records_dir and os.path.exists(os.path.join(records_dir, protocol, name, "results.csv")):
+            out(f"{label}: recorded in {os.path.join(records_dir, protocol, name)}, skipped")
+            places.append(os.path.join(records_dir, protocol, name))
+            continue
         if unfinished_dir and records.restore_unfinished(unfinished_dir, protocol, name, config.run_dir):
             out(f"{label}: restored from {os.path.join(unfinished_dir, protocol, name)}")
         pool_path = ActivePool.path_in(config.run_dir)
@@ -95,10 +104,12 @@ def run_all(configs, out=print, records_dir="", unfinished_dir=""):
             out(f"{label}: record in {kept}")
         if unfinished_dir and run.pool.complete:  # after the record: a kill in between loses neither
             records.drop_unfinished(unfinished_dir, protocol, name)
+        places.append(config.run_dir)
+    return places
 
 
-def write_summary(configs, directory: str, title: str) -> list:
-    collected = [curves.read_curve(c.run_dir, c.strategy, c.seed) for c in configs]
+def write_summary(configs, places, directory: str, title: str) -> list:
+    collected = [curves.read_curve(place, c.strategy, c.seed) for c, place in zip(configs, places)]
     summaries = curves.summarise(collected)
     os.makedirs(directory, exist_ok=True)
     atomic.write_text(os.path.join(directory, "curves.csv"), curves.curves_csv(summaries))
@@ -118,10 +129,10 @@ def main(argv):
         base = flags.to_config()
         configs = grid(base, FLAGS.strategies, FLAGS.seeds)
         cli.start_tensorflow()
-        run_all(configs, records_dir=FLAGS.records_dir, unfinished_dir=FLAGS.unfinished_dir)
+        places = run_all(configs, records_dir=FLAGS.records_dir, unfinished_dir=FLAGS.unfinished_dir)
         protocol = base.protocol or "compare"
         directory = FLAGS.summary_dir or os.path.join(base.logdir, f"{protocol}_summary")
-        written = write_summary(configs, directory, f"Protocol {protocol}: {len(FLAGS.seeds)} seed(s)")
+        written = write_summary(configs, places, directory, f"Protocol {protocol}: {len(FLAGS.seeds)} seed(s)")
     except UserError as e:
         cli.exit_with_error(str(e))
     print(open(os.path.join(directory, "summary.md"), encoding="utf-8").read())

@@ -158,8 +158,9 @@ class ExperimentConfig:
                                      "labelled set (the queried batch is always among them).", minimum=0,
                                      hparam=False)
     logdir: str = setting("logs", "Root directory of run directories (TensorBoard --logdir).", hparam=False)
-    run_name: str = setting("", "Run directory name under --logdir (default: "
-                            "<protocol>_<strategy>_seed<seed>).", hparam=False)
+    run_name: str = setting("", "Run directory name under --logdir (default: <protocol>_<strategy>_seed<seed>; "
+                            "<protocol>_<strategy>_kingma_seed<seed> for a joint model of Kingma's bounds).",
+                            hparam=False)
     protocol: str = setting("", "Protocol label used in the default run name (e.g. A, B, C).")
     resume: bool = setting(False, "Continue the run in --logdir/--run_name from its last completed round.",
                            saved=False, hparam=False)
@@ -221,12 +222,14 @@ class ExperimentConfig:
 
     @property
     def resolved_run_name(self) -> str:
-        """`--run_name`, or one derived from protocol, strategy and seed."""
+        """`--run_name`, or one derived from protocol, strategy, joint model (joint_defaults.run_name_part)
+        and seed."""
         if self.run_name:
             return self.run_name
         protocol = self.protocol or (
             f"{self.dataset.replace(':', '-').replace('/', '-')}-{self.initial_labeled}+{self.budget}")
-        return f"{protocol}_{self.strategy}_seed{self.seed}"
+        joint = joint_defaults.resolve(self.strategy, self.adversarial, self.m2_objective, self.disc_steps)
+        return f"{protocol}_{self.strategy}{joint_defaults.run_name_part(self.strategy, joint)}_seed{self.seed}"
 
     @property
     def run_dir(self) -> str:

@@ -13,13 +13,14 @@ from typing import Callable, Optional, Sequence
 import keras
 import tensorflow as tf
 
-from m2vaal_tf import config_against_data
+from m2vaal_tf import config_against_data, joint_defaults
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.data import Dataset, arrays, load_dataset
 from m2vaal_tf.errors import ConfigError, DataError
 from m2vaal_tf.loop import ActiveLearningLoop
 from m2vaal_tf.models import task_networks
 from m2vaal_tf.pool import ActivePool
+from m2vaal_tf.settings import FLAGFILE, read_flagfile
 
 DATA_FILE = "data.npz"
 
@@ -46,12 +47,23 @@ def prepare(config: ExperimentConfig, dataset: Optional[Dataset] = None,
             raise ConfigError(f"--run_name={config.resolved_run_name}: {config.run_dir} already holds a run; "
                               "pass --resume (resume=True) to continue it or choose another --run_name")
         pool = ActivePool.load(pool_path, settings)
+        _check_joint_model(config)
     else:
         if os.path.isdir(config.run_dir) and os.listdir(config.run_dir):
             raise ConfigError(f"--run_name={config.resolved_run_name}: {config.run_dir} exists and is not "
                               "an m2vaal_tf run (no pool.json); choose another --run_name or --logdir")
         pool = ActivePool.draw(settings, dataset.pool_labels, dataset.seed_indices, config)
     return ActiveLearningLoop(config, dataset, pool)
+
+
+def _check_joint_model(config: ExperimentConfig) -> None:
+    """A run resumes as the joint model it trained, whatever today's defaults (joint_defaults.py)."""
+    flagfile = os.path.join(config.run_dir, FLAGFILE)
+    if os.path.exists(flagfile):
+        with open(flagfile, encoding="utf-8") as f:
+            saved = read_flagfile(f.read(), ExperimentConfig)
+        joint = joint_defaults.resolve(config.strategy, config.adversarial, config.m2_objective, config.disc_steps)
+        joint_defaults.check_resume(config.strategy, joint, saved, flagfile)
 
 
 def open_loop(data, strategy: str = "entropy", model_fn: Optional[Callable[..., keras.Model]] = None, *,

@@ -26,7 +26,7 @@ from m2vaal_tf.played_round import NOTHING, PlayedRound
 from m2vaal_tf.pool import ActivePool
 from m2vaal_tf.reporting.summaries import RunSummaries
 from m2vaal_tf.round_steps import RoundSteps
-from m2vaal_tf.settings import flagfile_text
+from m2vaal_tf.settings import FLAGFILE, flagfile_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,7 +203,7 @@ class ActiveLearningLoop(RoundSteps):
         if self._summaries is not None:
             return
         os.makedirs(self.run_dir, exist_ok=True)
-        atomic.write_text(os.path.join(self.run_dir, "flags.txt"), flagfile_text(self.config))
+        atomic.write_text(os.path.join(self.run_dir, FLAGFILE), flagfile_text(self.config))
         if not os.path.exists(self.pool_path):
             self.pool.save(self.pool_path)  # The initial labels are kept before any training.
         tf.config.experimental.enable_op_determinism()
@@ -231,4 +231,4 @@ class ActiveLearningLoop(RoundSteps):
 
 
 def _resume_command(config: ExperimentConfig) -> str:
-    return f"python train.py --flagfile={os.path.join(config.run_dir, 'flags.txt')} --resume"
+    return f"python train.py --flagfile={os.path.join(config.run_dir, FLAGFILE)} --resume"

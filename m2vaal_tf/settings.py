@@ -6,11 +6,12 @@ roles with `fields_with_role`. Apart from the config so that the declaration mec
 of settings each stay one screenful.
 """
 import dataclasses
-from typing import Callable, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 from m2vaal_tf.errors import ConfigError
 
 Choices = Union[Sequence[str], Callable[[], Sequence[str]]]
+FLAGFILE = "flags.txt"  # a run's settings, in its directory: written when it starts, read when it resumes
 
 
 def setting(default, help: str, *, choices: Optional[Choices] = None, minimum=None, maximum=None,
@@ -72,3 +73,23 @@ def flagfile_text(config) -> str:
         else:
             lines.append(f"--{name}={value}")
     return "\n".join(lines) + "\n"
+
+
+def read_flagfile(text: str, config_class) -> Dict[str, str]:
+    """A flags.txt as `flagfile_text` wrote it: setting name -> value text, "true" or "false" for a
+    boolean (`--x` / `--nox`). Reads the file without defining absl flags, which a library cannot do twice."""
+    names = {f.name for f in dataclasses.fields(config_class)}
+    values = {}
+    for line in text.splitlines():
+        flag = line.strip()
+        if not flag.startswith("--"):
+            continue
+        name, equals, value = flag[2:].partition("=")
+        if equals:
+            values[name] = value
+        elif name.startswith("no") and name[2:] in names:
+            values[name[2:]] = "false"
+        else:
+            values[name] = "true"
+    return values
+

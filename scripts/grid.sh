@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The results grid at the authors' budget, 3 seeds per strategy, in the order of the compute plan
-# (docs/RESULTS.md, "The grid"): protocol B completely, then C, then A's uncertainty strategies, then
-# A's generative learners. About 100 hours of one process on 2 CPU cores (bfloat16), about 86 in
-# the two lanes below, 10 on one GPU by estimate (python scripts/grid_plan.py: the plan, and the hours
-# left given the committed records).
+# (python scripts/grid_plan.py: the plan, its hours, and the runs left given the committed records).
+# The first grid ran protocol B, then C, then A, in about 86 hours of the two lanes below on a 2-core
+# CPU with AMX (bfloat16). What is left now is issue 53's runs: the strategies whose default joint
+# model changed (C's Algorithms 1 and 2, B's and A's m2vaal_noadv) under their new names, and
+# vaal_elbo on B and A; about 58 hours of the lanes on that machine, 7 on one GPU by estimate, five
+# times more on a CPU without AVX512-BF16 or AMX (float32).
 # The generative learners run seed by seed (every learner's seed 0, then seed 1, then seed 2): one of
-# their runs takes 4-6 hours here, so this order compares them all on one seed days before the third.
+# their runs takes hours, so this order compares them all on one seed before the third.
 # LANES processes take the runs in that order, each run by one lane, each lane computing on its share
 # of the cores: on 2 cores two one-thread processes do 1.17x (small networks) and 1.13x (large) the
 # VAE/D iterations of one two-thread process (python bench/lanes.py, medians). LANES is 2 on CPUs and 1 where nvidia-smi lists a GPU (one process per GPU).
@@ -25,30 +27,16 @@ if [ -z "${LANES:-}" ]; then
   LANES=2 && nvidia-smi -L 2>/dev/null | grep -q GPU && LANES=1
 fi
 THREADS=$(( $(nproc) / LANES > 0 ? $(nproc) / LANES : 1 ))
-UNCERTAINTY="random least_confidence margin entropy"
 CLAIMS=logs/grid_claims
 
-# The runs in plan order, one "protocol strategy seed" line each: every seed of the cheap strategies,
-# then the generative learners one seed at a time.
-plan() {
-  local protocol=$1 cheap=$2 generative=$3 strategy seed
-  for strategy in $cheap; do for seed in 0 1 2; do echo "$protocol $strategy $seed"; done; done
-  for seed in 0 1 2; do for strategy in $generative; do echo "$protocol $strategy $seed"; done; done
-}
-runs() {
-  plan b "$UNCERTAINTY" "m2vaal m2vaal_noadv vaal tavaal"
-  plan c "$UNCERTAINTY coreset bald badge" "algorithm1 algorithm2"
-  plan a "$UNCERTAINTY" "m2vaal m2vaal_noadv vaal tavaal"
-}
-
-# A lane plays every run whose record is not committed yet and that no other lane has claimed (mkdir
-# is atomic), in plan order.
+# A lane plays, in plan order, every run left (scripts/grid_plan.py --left: the plan, and which runs
+# have no committed record under their name) that no other lane has claimed (mkdir is atomic). A run's
+# name says its joint model (joint_defaults.py), so a strategy whose default joint model changed
+# (issue 53) has runs left again, under new names.
 lane() {
-  local protocol strategy seed run
-  runs | while read -r protocol strategy seed; do
-    run="${protocol^^}_${strategy}_seed$seed"
-    [ -e "docs/results/runs/${protocol^^}/$run/results.csv" ] && continue
-    mkdir "$CLAIMS/$run" 2>/dev/null || continue
+  local protocol strategy seed
+  "$PYTHON" scripts/grid_plan.py --left | while read -r protocol strategy seed; do
+    mkdir "$CLAIMS/${protocol}_${strategy}_seed$seed" 2>/dev/null || continue
     "$PYTHON" -m m2vaal_tf.compare --records_dir=docs/results/runs --unfinished_dir=docs/results/unfinished \
       --flagfile="configs/grid_$protocol.cfg" --seeds="$seed" --strategies="$strategy"
   done

@@ -4,11 +4,18 @@ already in docs/results/runs, how many runs are done and the hours of those left
 that the runs under way in logs/grid have finished).
 
   python scripts/grid_plan.py [--records_dir docs/results/runs] [--runs_dir logs/grid] [--gpu_speedup 10]
+  python scripts/grid_plan.py --left    # the runs left, "protocol strategy seed" in plan order (grid.sh's)
+
+The plan's order: protocol by protocol (C, B, A: issue 53's order for the runs its new joint-model
+defaults add), each protocol's classifier strategies with every seed, then its generative learners
+seed by seed. A run is done when its record is committed under its name, which names the joint model
+(joint_defaults.py): a record of a replaced joint model does not count for today's.
 
 Hours = VAE/D iterations / the learner's iterations per second + labelled images x epochs / the
 classifier's training rate, per round, summed over the rounds. The rates are bench/train_step.py's
-and a timed quickstart round's on this machine (2-core AMD EPYC, bfloat16), written below with the
-commands that measured them; a GPU is assumed --gpu_speedup times faster (an estimate, not measured).
+and a timed quickstart round's on the machine that ran the grid (2-core CPU with AMX, bfloat16),
+written below with the commands that measured them; a GPU is assumed --gpu_speedup times faster (an
+estimate, not measured). A CPU without AVX512-BF16 or AMX runs float32, about 5 times slower.
 """
 import argparse
 import json
@@ -27,8 +34,11 @@ SEEDS = 3
 #   python bench/train_step.py --runs 2 --iterations 100 --precisions mixed_bfloat16 --model_size large
 #                                                          -> m2vaal large 1,167
 # M2-VAAL without the adversarial loss trains the same networks with the same steps: M2-VAAL's rate.
+# Algorithms 1 and 2 no longer train D (issue 53): M2-VAAL's rate with D is an upper bound of their hours.
+# vaal_elbo trains VAAL's networks with VAAL's steps; on B's round 0 it took 472 s against vaal's 484 s
+# for the same 410 iterations (docs/RESULTS.md, "A VAAL whose D works"): VAAL's rate.
 ITERATIONS_PER_SECOND = {("m2vaal", "small"): 13.5, ("m2vaal_noadv", "small"): 13.5, ("vaal", "small"): 9.95,
-                         ("tavaal", "small"): 15.9, ("m2vaal", "large"): 4.56}
+                         ("vaal_elbo", "small"): 9.95, ("tavaal", "small"): 15.9, ("m2vaal", "large"): 4.56}
 # scripts/grid.sh plays the runs in two one-thread lanes on 2 cores, which do this many times the work of
 # one two-thread process (the rates above), by network size, medians of 3 and 2 repetitions:
 #   python bench/lanes.py --reps 3; python bench/lanes.py --reps 2 --iterations 100 --model_size large
@@ -40,15 +50,38 @@ CLASSIFIER_IMAGES_PER_SECOND = {"small": 5000.0, "large": 1250.0}
 # Per round: building and tracing the models, scoring the candidates, evaluating on the 10K test set
 # (an estimate; a round of the quickstart spends about this outside training).
 ROUND_OVERHEAD_SECONDS = 10.0
-PROTOCOLS = {  # initial, budget, max, epochs, E_v, model size, strategies (scripts/grid.sh)
-    "B": (500, 64, 2000, 20, 100, "small",
-          ("random", "least_confidence", "margin", "entropy", "m2vaal", "m2vaal_noadv", "vaal", "tavaal")),
+PROTOCOLS = {  # initial, budget, max, epochs, E_v, model size, strategies: in plan order
     "C": (50, 50, 500, 100, 100, "large",
           ("random", "least_confidence", "margin", "entropy", "coreset", "bald", "badge", "algorithm1",
            "algorithm2")),
+    "B": (500, 64, 2000, 20, 100, "small",
+          ("random", "least_confidence", "margin", "entropy", "m2vaal", "m2vaal_noadv", "vaal_elbo", "vaal",
+           "tavaal")),
     "A": (1000, 1000, 8000, 20, 30, "small",
-          ("random", "least_confidence", "margin", "entropy", "m2vaal", "m2vaal_noadv", "vaal", "tavaal")),
+          ("random", "least_confidence", "margin", "entropy", "m2vaal", "m2vaal_noadv", "vaal_elbo", "vaal",
+           "tavaal")),
 }
+
+
+def plan():
+    """(protocol, strategy, seed) of every run, in the order the lanes take them: a protocol's
+    classifier strategies with all their seeds, then its generative learners one seed at a time (one
+    of their runs takes hours, so this compares them all on one seed before the next)."""
+    from m2vaal_tf import strategies
+    for protocol, (*_, names) in PROTOCOLS.items():
+        generative = [n for n in names if strategies.get(n).model_family != "classifier"]
+        for name in (n for n in names if n not in generative):
+            for seed in range(SEEDS):
+                yield protocol, name, seed
+        for seed in range(SEEDS):
+            for name in generative:
+                yield protocol, name, seed
+
+
+def run_name(protocol, strategy, seed) -> str:
+    """The name compare gives the run with configs/grid_<protocol>.cfg (which names no joint setting)."""
+    from m2vaal_tf.config import ExperimentConfig
+    return ExperimentConfig(strategy=strategy, seed=seed, protocol=protocol).resolved_run_name
 
 
 def labelled_counts(initial, budget, maximum):
@@ -80,15 +113,22 @@ def main():
     parser.add_argument("--gpu_speedup", type=float, default=10.0)
     parser.add_argument("--runs_dir", default=os.path.join(ROOT, "logs", "grid"),
                         help="where the grid's unfinished runs are: their finished rounds count as done")
+    parser.add_argument("--left", action="store_true", help="print the runs left, one 'protocol strategy seed' a "
+                        "line in plan order, and nothing else")
     args = parser.parse_args()
-    from m2vaal_tf.reporting import records
-    done = {(p, r.curve.strategy, r.curve.seed) for p, runs in records.read_all(args.records_dir).items() for r in runs}
-    started = rounds_played(args.runs_dir, done)
+    runs = list(plan())
+    done = {run for run in runs
+            if os.path.exists(os.path.join(args.records_dir, run[0], run_name(*run), "results.csv"))}
+    if args.left:
+        for protocol, strategy, seed in runs:
+            if (protocol, strategy, seed) not in done:
+                print(protocol.lower(), strategy, seed)
+        return
+    started = rounds_played(args.runs_dir, [run for run in runs if run not in done])
     print("| protocol | strategy | rounds | VAE/D iterations per run | hours per run (2 cores) | runs done | "
           "hours left (2 cores) | hours left (1 GPU, estimate) |")
     print("|---|---|---|---|---|---|---|---|")
     total = left = left_in_lanes = 0.0
-    finished = 0
     for protocol, (*_, strategies) in PROTOCOLS.items():
         for strategy in strategies:
             rounds, iterations, hours = run_hours(protocol, strategy)
@@ -96,31 +136,28 @@ def main():
             remaining = hours * (SEEDS - runs_done) - sum(hours - run_hours(protocol, strategy, played)[2]
                                                          for (p, name, _), played in started.items()
                                                          if (p, name) == (protocol, strategy))
-            total, left, finished = total + hours * SEEDS, left + remaining, finished + runs_done
+            total, left = total + hours * SEEDS, left + remaining
             left_in_lanes += remaining / LANE_GAIN[PROTOCOLS[protocol][5]]
             print(f"| {protocol} | {strategy} | {rounds} | {iterations:,} | {hours:.2f} | {runs_done}/{SEEDS} | "
                   f"{remaining:.1f} | {remaining / args.gpu_speedup:.1f} |")
-    runs = sum(len(p[-1]) for p in PROTOCOLS.values()) * SEEDS
-    print(f"\nThe grid: {runs} runs, {total:.0f} hours on 2 cores ({total / args.gpu_speedup:.0f} on one GPU by "
-          f"estimate). Done: {finished} runs. Left: {runs - finished} runs, {left:.0f} hours on 2 cores "
+    print(f"\nThe grid: {len(runs)} runs, {total:.0f} hours on 2 cores ({total / args.gpu_speedup:.0f} on one GPU by "
+          f"estimate). Done: {len(done)} runs. Left: {len(runs) - len(done)} runs, {left:.0f} hours on 2 cores "
           f"({left / args.gpu_speedup:.0f} on one GPU); about {left_in_lanes:.0f} hours in scripts/grid.sh's two "
           f"lanes.")
     for (protocol, strategy, seed), played in sorted(started.items()):
-        print(f"In progress: {protocol}_{strategy}_seed{seed}, {played} of {run_hours(protocol, strategy)[0]} rounds "
-              f"played (counted in the hours left; a round under way is not).")
+        print(f"In progress: {run_name(protocol, strategy, seed)}, {played} of {run_hours(protocol, strategy)[0]} "
+              "rounds played (counted in the hours left; a round under way is not).")
 
 
-def rounds_played(runs_dir, done):
-    """{(protocol, strategy, seed): rounds finished} of the grid's runs under way in `runs_dir`."""
+def rounds_played(runs_dir, left):
+    """{(protocol, strategy, seed): rounds finished} of the runs `left` under way in `runs_dir`."""
     from m2vaal_tf.pool import ActivePool
     started = {}
-    for protocol, (*_, strategies) in PROTOCOLS.items():
-        for strategy in strategies:
-            for seed in range(SEEDS):
-                path = ActivePool.path_in(os.path.join(runs_dir, f"{protocol}_{strategy}_seed{seed}"))
-                if (protocol, strategy, seed) not in done and os.path.exists(path):
-                    with open(path, encoding="utf-8") as f:
-                        started[(protocol, strategy, seed)] = len(json.load(f)["rounds"])
+    for run in left:
+        path = ActivePool.path_in(os.path.join(runs_dir, run_name(*run)))
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                started[run] = len(json.load(f)["rounds"])
     return started
 
 

@@ -97,7 +97,8 @@ def test_grid_runs_summarises_and_skips_finished_runs(tmp_path, fashion_subset_d
     table = (summary / "summary.md").read_text()
 
     again = compare(*flags)
-    assert again.returncode == 0 and again.stdout.count("finished before, skipped") == 4
+    assert again.returncode == 0 and again.stdout.count(", skipped") == 4  # by their records
+    assert again.stdout.count(f"recorded in {tmp_path / 'records' / 'T'}") == 4
     assert (summary / "summary.md").read_text() == table
 
 

@@ -23,6 +23,10 @@ END = "<!-- grid:end -->"
 PROTOCOL_ORDER = ("B", "C", "A")  # the order the grid runs them in
 REFERENCE = "random"
 # Two-sided 95 % quantiles of Student's t for 1..10 degrees of freedom (numpy has no t distribution).
+REPLACED = ("The runs below trained the joint model that was every strategy's default before issue 53 "
+            "(`--m2_objective=soft`, D trained). Today m2vaal_noadv and Algorithms 1 and 2 train Kingma's bounds "
+            "under eq. 9 (m2vaal_tf/joint_defaults.py); their re-runs are named `<protocol>_<strategy>_kingma_seed<n>`"
+            " and appear in the sections above.\n")
 T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
 
 
@@ -36,12 +40,15 @@ def paired_interval(differences: Sequence[float]) -> Optional[tuple]:
     return float(values.mean()), float(t * values.std(ddof=1) / math.sqrt(n))
 
 
-def protocol_section(protocol: str, runs: List[records.Record], figure: str) -> str:
+def protocol_section(protocol: str, runs: List[records.Record], figure: Optional[str], heading: str = "") -> str:
+    """The tables of one protocol's runs; `heading` replaces the count of finished runs."""
     summaries = {s.strategy: s for s in curves.summarise([r.curve for r in runs])}
     order = sorted(summaries, key=lambda name: (name != REFERENCE, name))
-    lines = [f"### Protocol {protocol}: {len(runs)} finished run{'s' * (len(runs) != 1)}", "",
-             f"![Protocol {protocol} learning curves]({figure})", "",
-             "Test accuracy, mean ± std over seeds:", "",
+    heading = f", {heading}" if heading else f": {len(runs)} finished run{'s' * (len(runs) != 1)}"
+    lines = [f"### Protocol {protocol}{heading}", ""]
+    if figure:
+        lines += [f"![Protocol {protocol} learning curves]({figure})", ""]
+    lines += ["Test accuracy, mean ± std over seeds:", "",
              "| labelled | " + " | ".join(order) + " |", "|---|" + "---|" * len(order)]
     counts = sorted({int(n) for s in summaries.values() for n in s.labeled})
     for count in counts:
@@ -98,10 +105,33 @@ def _percent(value: float) -> str:
 
 
 def render(by_protocol: Dict[str, List[records.Record]], figure_prefix: str = "results/grid/") -> str:
-    """The generated block, markers included, from `records.read_all`'s records."""
+    """The generated block, markers included, from `records.read_all`'s records: the runs of today's
+    models per protocol, then the runs of a joint model since replaced, beside the same random runs."""
     ordered = [p for p in PROTOCOL_ORDER if p in by_protocol] + sorted(set(by_protocol) - set(PROTOCOL_ORDER))
-    sections = [protocol_section(p, by_protocol[p], f"{figure_prefix}{p}_learning_curves.png") for p in ordered]
+    sections = []
+    for p in ordered:
+        current = [r for r in by_protocol[p] if r.current]
+        sections.append(protocol_section(p, current, f"{figure_prefix}{p}_learning_curves.png")
+                        + _awaiting_rerun(by_protocol[p]))
+    replaced = {p: [r for r in by_protocol[p] if not r.current] for p in ordered}
+    if any(replaced.values()):
+        sections.append(REPLACED)
+    for p in (p for p in ordered if replaced[p]):
+        reference = [r for r in by_protocol[p] if r.curve.strategy == REFERENCE]
+        sections.append(protocol_section(p, replaced[p] + reference, None, heading=(
+            f"the first joint model, {len(replaced[p])} run{'s' * (len(replaced[p]) != 1)} beside random's")))
     return "\n".join([BEGIN, ""] + (sections or ["No finished grid runs yet.\n"]) + [END])
+
+
+def _awaiting_rerun(runs: List[records.Record]) -> str:
+    """Names the strategies whose records are of a replaced joint model, with their re-runs' count."""
+    replaced = sorted({r.curve.strategy for r in runs if not r.current})
+    if not replaced:
+        return ""
+    counts = ", ".join(f"{name} ({sum(r.current and r.curve.strategy == name for r in runs)} of "
+                       f"{sum(r.curve.strategy == name for r in runs if not r.current)} seeds)" for name in replaced)
+    return (f"\nRe-run with today's joint model so far: {counts}. Their runs of the first joint model are "
+            "in the sections after the last protocol.\n")
 
 
 def rewrite(page: str, records_dir: str, figure_dir: Optional[str] = None) -> Dict[str, List[records.Record]]:
@@ -116,7 +146,8 @@ def rewrite(page: str, records_dir: str, figure_dir: Optional[str] = None) -> Di
     if figure_dir and plots.available():
         os.makedirs(figure_dir, exist_ok=True)
         for protocol, runs in by_protocol.items():
-            plots.learning_curves(curves.summarise([r.curve for r in runs]),
+            current = [r.curve for r in runs if r.current]  # as the protocol's section shows them
+            plots.learning_curves(curves.summarise(current),
                                   os.path.join(figure_dir, f"{protocol}_learning_curves.png"),
-                                  f"Protocol {protocol}, authors' budget ({len(runs)} runs)")
+                                  f"Protocol {protocol}, authors' budget ({len(current)} runs)")
     return by_protocol

@@ -13,11 +13,13 @@ import os
 import shutil
 from typing import Dict, List
 
-from m2vaal_tf import atomic
+from m2vaal_tf import atomic, joint_defaults
+from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.reporting import curves
+from m2vaal_tf.settings import FLAGFILE, read_flagfile
 
-RECORD_FILES = ("pool.json", "results.csv", "flags.txt")
-UNFINISHED_FILES = ("pool.json", "flags.txt")  # enough to resume: results.csv is derived from pool.json
+RECORD_FILES = ("pool.json", "results.csv", FLAGFILE)
+UNFINISHED_FILES = ("pool.json", FLAGFILE)  # enough to resume: results.csv is derived from pool.json
 
 
 def keep(run_dir: str, records_dir: str, protocol: str, run_name: str) -> str:
@@ -71,6 +73,7 @@ class Record:
     run_name: str
     curve: curves.Curve
     round_metrics: List[dict]  # pool.json's per-round metrics, in round order
+    current: bool = True  # trained its strategy's joint model of today (joint_defaults.is_default)
 
 
 def read_all(records_dir: str) -> Dict[str, List[Record]]:
@@ -97,5 +100,16 @@ def read_run(run_dir: str, protocol: str) -> Record:
     settings = state["settings"]
     curve = curves.curve_from_state(state, settings["strategy"], int(settings["seed"]))
     return Record(protocol, os.path.basename(os.path.normpath(run_dir)), curve,
-                  [r["metrics"] for r in state["rounds"]])
+                  [r["metrics"] for r in state["rounds"]], _is_current(run_dir, settings["strategy"]))
+
+
+def _is_current(run_dir: str, strategy: str) -> bool:
+    """Whether the run trained what its strategy trains today: a run of a joint model since replaced
+    (issue 53's first joint model) is reported apart from the runs of today's."""
+    path = os.path.join(run_dir, FLAGFILE)
+    if not os.path.exists(path):
+        return True
+    with open(path, encoding="utf-8") as f:
+        saved = read_flagfile(f.read(), ExperimentConfig)
+    return joint_defaults.is_default(strategy, joint_defaults.of_saved(strategy, saved))
 
