@@ -20,7 +20,7 @@ from m2vaal_tf.errors import ConfigError, DataError
 from m2vaal_tf.loop import ActiveLearningLoop
 from m2vaal_tf.models import task_networks
 from m2vaal_tf.pool import ActivePool
-from m2vaal_tf.settings import FLAGFILE, read_flagfile
+from m2vaal_tf.settings import FLAGFILE, saved_in
 
 DATA_FILE = "data.npz"
 
@@ -58,12 +58,10 @@ def prepare(config: ExperimentConfig, dataset: Optional[Dataset] = None,
 
 def _check_joint_model(config: ExperimentConfig) -> None:
     """A run resumes as the joint model it trained, whatever today's defaults (joint_defaults.py)."""
-    flagfile = os.path.join(config.run_dir, FLAGFILE)
-    if os.path.exists(flagfile):
-        with open(flagfile, encoding="utf-8") as f:
-            saved = read_flagfile(f.read(), ExperimentConfig)
+    saved = saved_in(config.run_dir, ExperimentConfig)
+    if saved is not None:
         joint = joint_defaults.resolve(config.strategy, config.adversarial, config.m2_objective, config.disc_steps)
-        joint_defaults.check_resume(config.strategy, joint, saved, flagfile)
+        joint_defaults.check_resume(config.strategy, joint, saved, os.path.join(config.run_dir, FLAGFILE))
 
 
 def open_loop(data, strategy: str = "entropy", model_fn: Optional[Callable[..., keras.Model]] = None, *,

@@ -6,6 +6,7 @@ roles with `fields_with_role`. Apart from the config so that the declaration mec
 of settings each stay one screenful.
 """
 import dataclasses
+import os
 from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 from m2vaal_tf.errors import ConfigError
@@ -92,4 +93,14 @@ def read_flagfile(text: str, config_class) -> Dict[str, str]:
         else:
             values[name] = "true"
     return values
+
+
+def saved_in(run_dir: str, config_class) -> Optional[Dict[str, str]]:
+    """The settings of the run in `run_dir` as its flags.txt says them (`read_flagfile`); None
+    when it has none (a record made before flags.txt was kept)."""
+    path = os.path.join(run_dir, FLAGFILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return read_flagfile(f.read(), config_class)
 

@@ -16,7 +16,7 @@ from typing import Dict, List
 from m2vaal_tf import atomic, joint_defaults
 from m2vaal_tf.config import ExperimentConfig
 from m2vaal_tf.reporting import curves
-from m2vaal_tf.settings import FLAGFILE, read_flagfile
+from m2vaal_tf.settings import FLAGFILE, saved_in
 
 RECORD_FILES = ("pool.json", "results.csv", FLAGFILE)
 UNFINISHED_FILES = ("pool.json", FLAGFILE)  # enough to resume: results.csv is derived from pool.json
@@ -106,10 +106,5 @@ def read_run(run_dir: str, protocol: str) -> Record:
 def _is_current(run_dir: str, strategy: str) -> bool:
     """Whether the run trained what its strategy trains today: a run of a joint model since replaced
     (issue 53's first joint model) is reported apart from the runs of today's."""
-    path = os.path.join(run_dir, FLAGFILE)
-    if not os.path.exists(path):
-        return True
-    with open(path, encoding="utf-8") as f:
-        saved = read_flagfile(f.read(), ExperimentConfig)
-    return joint_defaults.is_default(strategy, joint_defaults.of_saved(strategy, saved))
-
+    saved = saved_in(run_dir, ExperimentConfig)
+    return saved is None or joint_defaults.is_default(strategy, joint_defaults.of_saved(strategy, saved))
