@@ -3,9 +3,9 @@
 # (python scripts/grid_plan.py: the plan, its hours, and the runs left given the committed records).
 # The first grid ran protocol B, then C, then A, in about 86 hours of the two lanes below on a 2-core
 # CPU with AMX (bfloat16). What is left now is issue 53's runs: the strategies whose default joint
-# model changed (C's Algorithms 1 and 2, B's and A's m2vaal_noadv) under their new names, and
-# vaal_elbo on B and A; about 58 hours of the lanes on that machine, 7 on one GPU by estimate, five
-# times more on a CPU without AVX512-BF16 or AMX (float32).
+# model changed (C's Algorithms 1 and 2, B's m2vaal_noadv) under their new names, and vaal_elbo on B
+# and A; about 56 hours of the lanes on that machine, 6 on one GPU by estimate, five times more on a
+# CPU without AVX512-BF16 or AMX (float32).
 # The generative learners run seed by seed (every learner's seed 0, then seed 1, then seed 2): one of
 # their runs takes hours, so this order compares them all on one seed before the third.
 # LANES processes take the runs in that order, each run by one lane, each lane computing on its share

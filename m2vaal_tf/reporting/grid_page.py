@@ -128,9 +128,9 @@ def _awaiting_rerun(runs: List[records.Record]) -> str:
     replaced = sorted({r.curve.strategy for r in runs if not r.current})
     if not replaced:
         return ""
-    counts = ", ".join(f"{name} ({sum(r.current and r.curve.strategy == name for r in runs)} of "
-                       f"{sum(r.curve.strategy == name for r in runs if not r.current)} seeds)" for name in replaced)
-    return (f"\nRe-run with today's joint model so far: {counts}. Their runs of the first joint model are "
+    counts = ", ".join(f"{name}: {sum(r.current and r.curve.strategy == name for r in runs)} of "
+                       f"{sum(r.curve.strategy == name for r in runs if not r.current)} seeds" for name in replaced)
+    return (f"\nWith today's joint model so far: {counts}. Their runs of the first joint model are "
             "in the sections after the last protocol.\n")
 
 
