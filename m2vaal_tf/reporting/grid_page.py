@@ -20,14 +20,15 @@ from m2vaal_tf.reporting import curves, plots, records
 
 BEGIN = "<!-- grid:begin (generated from docs/results/runs by `python -m m2vaal_tf.compare --summarize`) -->"
 END = "<!-- grid:end -->"
-PROTOCOL_ORDER = ("B", "C", "A")  # the order the grid runs them in
+PROTOCOL_ORDER = ("B", "C", "A")  # the order the first grid ran them in
 REFERENCE = "random"
 # Two-sided 95 % quantiles of Student's t for 1..10 degrees of freedom (numpy has no t distribution).
+T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
+# Opens the sections of the runs whose joint model is no longer their strategy's default (records.Record.current).
 REPLACED = ("The runs below trained the joint model that was every strategy's default before issue 53 "
             "(`--m2_objective=soft`, D trained). Today m2vaal_noadv and Algorithms 1 and 2 train Kingma's bounds "
             "under eq. 9 (m2vaal_tf/joint_defaults.py); their re-runs are named `<protocol>_<strategy>_kingma_seed<n>`"
             " and appear in the sections above.\n")
-T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
 
 
 def paired_interval(differences: Sequence[float]) -> Optional[tuple]:
@@ -112,7 +113,7 @@ def render(by_protocol: Dict[str, List[records.Record]], figure_prefix: str = "r
     for p in ordered:
         current = [r for r in by_protocol[p] if r.current]
         sections.append(protocol_section(p, current, f"{figure_prefix}{p}_learning_curves.png")
-                        + _awaiting_rerun(by_protocol[p]))
+                        + _today_so_far(by_protocol[p]))
     replaced = {p: [r for r in by_protocol[p] if not r.current] for p in ordered}
     if any(replaced.values()):
         sections.append(REPLACED)
@@ -123,7 +124,7 @@ def render(by_protocol: Dict[str, List[records.Record]], figure_prefix: str = "r
     return "\n".join([BEGIN, ""] + (sections or ["No finished grid runs yet.\n"]) + [END])
 
 
-def _awaiting_rerun(runs: List[records.Record]) -> str:
+def _today_so_far(runs: List[records.Record]) -> str:
     """Names the strategies whose records are of a replaced joint model, with their re-runs' count."""
     replaced = sorted({r.curve.strategy for r in runs if not r.current})
     if not replaced:
