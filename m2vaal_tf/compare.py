@@ -80,7 +80,7 @@ def run_all(configs, out=print, records_dir="", unfinished_dir="") -> list:
     for number, config in enumerate(configs, start=1):
         label = f"[{number}/{len(configs)}] {config.resolved_run_name}"
         protocol, name = config.protocol or "compare", config.resolved_run_name
-        if records_dir and os.path.exists(os.path.join(records_dir, protocol, name, "results.csv")):
+        if records_dir and records.is_kept(records_dir, protocol, name):
             out(f"{label}: recorded in {os.path.join(records_dir, protocol, name)}, skipped")
             places.append(os.path.join(records_dir, protocol, name))
             continue

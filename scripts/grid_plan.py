@@ -161,7 +161,8 @@ def recorded(records_dir, protocol, strategy, seed) -> bool:
     names = {run_name(protocol, strategy, seed)}
     if (protocol, strategy) in FIRST_MODEL_STANDS:
         names.add(f"{protocol}_{strategy}_seed{seed}")
-    return any(os.path.exists(os.path.join(records_dir, protocol, name, "results.csv")) for name in names)
+    from m2vaal_tf.reporting import records
+    return any(records.is_kept(records_dir, protocol, name) for name in names)
 
 
 def rounds_played(runs_dir, left):

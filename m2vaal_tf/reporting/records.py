@@ -29,6 +29,11 @@ def keep(run_dir: str, records_dir: str, protocol: str, run_name: str) -> str:
     return target
 
 
+def is_kept(records_dir: str, protocol: str, run_name: str) -> bool:
+    """Whether the run's record is in `records_dir`: compare and the grid's plan skip such a run."""
+    return os.path.exists(os.path.join(records_dir, protocol, run_name, "results.csv"))
+
+
 def keep_unfinished(run_dir: str, unfinished_dir: str, protocol: str, run_name: str) -> None:
     """Copies an unfinished run's pool.json and flags.txt into `unfinished_dir/protocol/run_name/`.
 
