@@ -20,10 +20,10 @@ $(STAMP): pyproject.toml setup.py
 data:
 	@scripts/ensure_data.sh
 
-$(LS_STAMP): requirements/label-studio.txt
+$(LS_STAMP): requirements/label-studio.txt requirements/label-studio-constraints.txt
 	$(PYTHON) -m venv $(LS_VENV)
 	$(LS_VENV)/bin/pip install --quiet --upgrade pip
-	$(LS_VENV)/bin/pip install --quiet -r requirements/label-studio.txt
+	$(LS_VENV)/bin/pip install --quiet -r requirements/label-studio.txt -c requirements/label-studio-constraints.txt
 	touch $@
 
 label-studio: $(LS_STAMP)

@@ -37,9 +37,19 @@ class Server:
         deadline = time.time() + _START_SECONDS
         while not self._healthy():
             if self.process.poll() is not None or time.time() > deadline:
+                why = self._why()
                 self.stop()
-                raise RuntimeError(f"Label Studio did not start; see {self.log.name}")
+                raise RuntimeError(f"Label Studio did not start ({why}); see {self.log.name}")
             time.sleep(1)
+
+    def _why(self) -> str:
+        """The log's last line when the server died (CI shows this message, never the log file)."""
+        if self.process.returncode is None:
+            return f"no /health answer within {_START_SECONDS} s"
+        self.log.flush()
+        with open(self.log.name) as log:
+            lines = [line.strip() for line in log if line.strip()]
+        return f"exit {self.process.returncode}: {lines[-1] if lines else 'nothing logged'}"
 
     def _healthy(self) -> bool:
         try:
