@@ -8,11 +8,13 @@ test accuracy of the plain classifier trained on the initial set plus that batch
   python scripts/budget_study.py --methods random,entropy   # the reference rows: no VAE, no E_v
 
 Resumable: each finished cell is written to --out at once and skipped on the next start (commit the
-file). Prints the table (markdown) of what is done. The candidates are a random 10,000-image subset
-as TA-VAAL's SUBSET (its protocol A budget: 8,593 iterations at E_v = 100).
+file); a killed cell resumes inside its round (logs/budget_study/<cell>). Prints the table
+(markdown) of what is done. The candidates are a random 10,000-image subset as TA-VAAL's SUBSET
+(its protocol A budget: 8,593 iterations at E_v = 100).
 """
 import argparse
 import os
+import shutil
 
 import study_cells
 
@@ -29,13 +31,13 @@ def cell(dataset, protocol, method, vae_epochs, candidates, seed=0, precision="f
     import keras
     import numpy as np
 
-    from m2vaal_tf import experiment, models, rounds
+    from m2vaal_tf import models, rounds
     from m2vaal_tf.config import ExperimentConfig
     config = ExperimentConfig(strategy=method, **PROTOCOLS[protocol], max_labeled=8000,
                               candidates_per_round=candidates, vae_epochs=max(vae_epochs, 1), seed=seed,
-                              precision=precision)
-    run = experiment.prepare(config, dataset=dataset)
-    played = run.play_unrecorded(out=lambda line: None)
+                              precision=precision, logdir=os.path.join(ROOT, "logs", "budget_study"),
+                              run_name=f"{protocol}_{method}_ev{vae_epochs}_seed{seed}_{precision}")
+    played = study_cells.play_round_zero(config, dataset)
     seconds = played.seconds["train"]
     labeled = np.concatenate([played.labeled, played.selected])
     labels = dataset.pool_labels[labeled]
@@ -45,6 +47,7 @@ def cell(dataset, protocol, method, vae_epochs, candidates, seed=0, precision="f
                                          dataset.val_images, dataset.val_labels), config, played.seed)
     accuracy = float(np.mean(after.predict_proba(dataset.test_images).argmax(axis=1) == dataset.test_labels))
     keras.backend.clear_session()
+    shutil.rmtree(config.run_dir, ignore_errors=True)
     return {"protocol": protocol, "method": method, "vae_epochs": vae_epochs,
             "iterations": int(played.metrics.get("vae_iterations", 0)), "seconds": round(seconds, 1),
             "reconstruction_loss": played.metrics.get("reconstruction_loss"),

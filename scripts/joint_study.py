@@ -21,6 +21,8 @@ import os
 import shutil
 import statistics
 
+import study_cells
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # round 0 of the grid's protocols (configs/protocol_<p>.cfg + configs/grid_<p>.cfg); the strategy
@@ -67,13 +69,9 @@ def compute(dataset, protocol, variant, seed) -> dict:
     """Round 0 of the cell; its run directory keeps the round's state until the cell is done."""
     import numpy as np
 
-    from m2vaal_tf.loop import ActiveLearningLoop
     from m2vaal_tf.models import precision
-    from m2vaal_tf.pool import ActivePool
     config = config_for(protocol, variant, seed)
-    os.makedirs(config.run_dir, exist_ok=True)
-    pool = ActivePool.draw(config.pool_settings(), dataset.pool_labels, None, config)
-    played = ActiveLearningLoop(config, dataset, pool).play_unrecorded(out=lambda line: None)
+    played = study_cells.play_round_zero(config, dataset)
     learner, m = played.learner, played.metrics
     final = m["test_accuracy"]
     learner.best.restore()

@@ -1,8 +1,21 @@
-"""What the resumable studies share (budget_study.py, precision_parity.py): their finished cells are
-a JSON list at --out, each cell written as soon as it is done, so that a stopped study resumes where
-it stopped; --table_only prints the table of what is done without starting TensorFlow."""
+"""What the resumable studies share (budget_study.py, precision_parity.py, joint_study.py): their
+finished cells are written as soon as each is done (a JSON list at --out here), so that a stopped
+study resumes where it stopped; a cell's round 0 keeps its state on disk as it trains, so that a
+killed cell resumes inside its round; --table_only prints the table of what is done without
+starting TensorFlow."""
 import json
 import os
+
+
+def play_round_zero(config, dataset):
+    """Round 0 of `config`, trained, evaluated and queried in config.run_dir, where the round's state
+    stays on disk as it trains (m2vaal_tf/rounds/round_state.py): a cell of hours killed with its
+    session resumes inside its round. The caller removes config.run_dir once the cell is recorded."""
+    from m2vaal_tf.loop import ActiveLearningLoop
+    from m2vaal_tf.pool import ActivePool
+    os.makedirs(config.run_dir, exist_ok=True)
+    pool = ActivePool.draw(config.pool_settings(), dataset.pool_labels, None, config)
+    return ActiveLearningLoop(config, dataset, pool).play_unrecorded(out=lambda line: None)
 
 
 def add_arguments(parser, default_out: str) -> None:
