@@ -9,7 +9,7 @@ model it ran:
   Algorithms 1 and 2, whose selection reads the latent space and never D.
 - `m2_objective`: `kingma` (Kingma's M2 bounds) under eq. 9, where it lifted C's joint classifier
   from 0.115 below the plain reference to 0.034 above it (three seeds); `soft` (the first joint
-  model) under eq. 8, where Kingma's form ended 0.067 and 0.050 below it on B (seeds 0, 1).
+  model) under eq. 8, where Kingma's form ended 0.067, 0.050 and 0.069 below it on B (seeds 0-2).
 - `disc_steps`: 0 for an M2-VAAL model under eq. 9 whose selection never reads D (Algorithms 1
   and 2): D would be trained for nothing. 1 everywhere else, as before (a learner without D
   ignores it).
